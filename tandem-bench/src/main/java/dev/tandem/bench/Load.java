@@ -1,0 +1,103 @@
+package dev.tandem.bench;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/** Drives a task with a fixed number of runs in flight, or one run at a time for latency. */
+final class Load {
+  /** One run of a workload, identified by its index. */
+  @FunctionalInterface
+  interface IndexedTask {
+    void run(int i) throws Exception;
+  }
+
+  private Load() {}
+
+  /**
+   * Runs {@code task} for indices {@code first .. first + n - 1} on {@code concurrency} threads,
+   * each taking the next index as soon as its previous run is done. Stops at the first failure
+   * and rethrows it.
+   *
+   * @return elapsed wall time in nanoseconds
+   */
+  static long concurrently(String name, int n, int concurrency, int first, IndexedTask task)
+      throws Exception {
+    AtomicInteger next = new AtomicInteger(0);
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    List<Thread> threads = new ArrayList<>(concurrency);
+    for (int t = 0; t < concurrency; t++) {
+      Thread thread =
+          new Thread(
+              () -> {
+                while (failure.get() == null) {
+                  int k = next.getAndIncrement();
+                  if (k >= n) {
+                    return;
+                  }
+                  try {
+                    task.run(first + k);
+                  } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                    return;
+                  }
+                }
+              },
+              name + "-" + t);
+      thread.setDaemon(true);
+      threads.add(thread);
+    }
+    long start = System.nanoTime();
+    for (Thread thread : threads) {
+      thread.start();
+    }
+    for (Thread thread : threads) {
+      thread.join();
+    }
+    long elapsed = System.nanoTime() - start;
+    Throwable e = failure.get();
+    if (e instanceof Exception ex) {
+      throw ex;
+    }
+    if (e instanceof Error err) {
+      throw err;
+    }
+    return elapsed;
+  }
+
+  /** Runs {@code task} {@code n} times in a row and returns each run's time, sorted. */
+  static Latencies sequentially(int n, int first, IndexedTask task) throws Exception {
+    long[] nanos = new long[n];
+    for (int k = 0; k < n; k++) {
+      long start = System.nanoTime();
+      task.run(first + k);
+      nanos[k] = System.nanoTime() - start;
+    }
+    Arrays.sort(nanos);
+    return new Latencies(nanos);
+  }
+
+  /** Sorted run times in nanoseconds. */
+  record Latencies(long[] sortedNanos) {
+    /** Nearest-rank percentile in milliseconds, {@code p} in (0, 1]. */
+    double percentileMillis(double p) {
+      int n = sortedNanos.length;
+      int rank = (int) Math.ceil(p * n);
+      return sortedNanos[Math.min(n, Math.max(1, rank)) - 1] / 1e6;
+    }
+
+    @Override
+    public String toString() {
+      return String.format(
+          "p50=%.2f ms p99=%.2f ms (%d sequential runs)",
+          percentileMillis(0.50), percentileMillis(0.99), sortedNanos.length);
+    }
+  }
+
+  /** Runs per second for {@code n} runs in {@code nanos}. */
+  static double perSecond(int n, long nanos) {
+    return n / (nanos / 1e9);
+  }
+}

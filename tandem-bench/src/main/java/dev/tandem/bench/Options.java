@@ -1,0 +1,138 @@
+package dev.tandem.bench;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/** Command-line options of the benchmark. */
+record Options(
+    String workload,
+    String databaseUrl,
+    int workflows,
+    int concurrency,
+    int warmup,
+    int latencyRuns,
+    Set<String> systems) {
+
+  static final List<String> ALL_SYSTEMS = List.of("tandem", "baseline", "dbos");
+
+  static final String USAGE =
+      String.join(
+          "\n",
+          "usage: java -jar tandem-bench.jar payments --database-url URL [options]",
+          "",
+          "  --database-url URL   JDBC URL of an expendable PostgreSQL database, e.g.",
+          "                       jdbc:postgresql://127.0.0.1:5432/tandem_bench?user=postgres",
+          "  --workflows N        workflows (transactions for the baseline) per measured run"
+              + " [5000]",
+          "  --concurrency C      runs in flight at once [16]",
+          "  --warmup W           concurrent warm-up runs per system before measuring [1000]",
+          "  --latency-runs L     sequential runs timed for p50/p99 latency [300]",
+          "  --systems LIST       comma-separated subset of tandem,baseline,dbos [all]",
+          "  -h, --help           show this help",
+          "",
+          "The program creates, truncates and drops tables in that database (bench_*, schema dbos).",
+          "Its last line is: payments: tandem=<wf/s> baseline=<tx/s> dbos=<wf/s>");
+
+  /** A bad command line; the message says what is wrong. */
+  static final class UsageException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    UsageException(String message) {
+      super(message);
+    }
+  }
+
+  /** Returns null when help was asked for. */
+  static Options parse(String[] args) throws UsageException {
+    List<String> positional = new ArrayList<>();
+    String url = null;
+    int workflows = 5000;
+    int concurrency = 16;
+    int warmup = 1000;
+    int latencyRuns = 300;
+    Set<String> systems = new LinkedHashSet<>(ALL_SYSTEMS);
+    for (int k = 0; k < args.length; k++) {
+      String arg = args[k];
+      if (arg.equals("-h") || arg.equals("--help")) {
+        return null;
+      }
+      if (!arg.startsWith("--")) {
+        positional.add(arg);
+        continue;
+      }
+      String name = arg;
+      String value;
+      int eq = arg.indexOf('=');
+      if (eq >= 0) {
+        name = arg.substring(0, eq);
+        value = arg.substring(eq + 1);
+      } else {
+        if (k + 1 >= args.length) {
+          throw new UsageException("option " + name + " needs a value");
+        }
+        value = args[++k];
+      }
+      switch (name) {
+        case "--database-url" -> url = value;
+        case "--workflows" -> workflows = positiveInt(name, value, 1);
+        case "--concurrency" -> concurrency = positiveInt(name, value, 1);
+        case "--warmup" -> warmup = positiveInt(name, value, 0);
+        case "--latency-runs" -> latencyRuns = positiveInt(name, value, 1);
+        case "--systems" -> systems = systems(value);
+        default -> throw new UsageException("unknown option " + name);
+      }
+    }
+    if (positional.isEmpty()) {
+      throw new UsageException("missing workload (the only one is: payments)");
+    }
+    if (positional.size() > 1) {
+      throw new UsageException("unexpected argument " + positional.get(1));
+    }
+    if (!positional.get(0).equals("payments")) {
+      throw new UsageException(
+          "unknown workload " + positional.get(0) + " (the only one is: payments)");
+    }
+    if (url == null || url.isBlank()) {
+      throw new UsageException("missing --database-url");
+    }
+    if (!url.startsWith("jdbc:postgresql:")) {
+      throw new UsageException("--database-url must be a jdbc:postgresql: URL, got " + url);
+    }
+    return new Options(
+        positional.get(0), url, workflows, concurrency, warmup, latencyRuns, Set.copyOf(systems));
+  }
+
+  private static int positiveInt(String name, String value, int min) throws UsageException {
+    int n;
+    try {
+      n = Integer.parseInt(value.trim());
+    } catch (NumberFormatException e) {
+      throw new UsageException(name + " must be an integer, got '" + value + "'");
+    }
+    if (n < min) {
+      throw new UsageException(name + " must be at least " + min + ", got " + n);
+    }
+    return n;
+  }
+
+  private static Set<String> systems(String value) throws UsageException {
+    Set<String> out = new LinkedHashSet<>();
+    for (String s : value.split(",")) {
+      String name = s.trim();
+      if (name.isEmpty()) {
+        continue;
+      }
+      if (!ALL_SYSTEMS.contains(name)) {
+        throw new UsageException(
+            "unknown system '" + name + "' in --systems (use tandem, baseline or dbos)");
+      }
+      out.add(name);
+    }
+    if (out.isEmpty()) {
+      throw new UsageException("--systems names no system");
+    }
+    return out;
+  }
+}

@@ -1,0 +1,31 @@
+package dev.tandem;
+
+import java.time.Duration;
+import org.jspecify.annotations.Nullable;
+
+/** A registered workflow type, returned by {@link Tandem#register}. Thread-safe. */
+public interface Workflow<I, O extends @Nullable Object> {
+
+    String name();
+
+    /**
+     * Starts an execution with a generated id and returns once its start is durably committed.
+     *
+     * @throws IllegalArgumentException if {@code input} is null or cannot be stored as JSON (nothing is written)
+     * @throws IllegalStateException if the engine is not {@linkplain Tandem#start() started}
+     */
+    WorkflowHandle<O> start(I input);
+
+    /**
+     * Starts an execution. If {@code options} names an id that already exists, returns a handle to that execution and
+     * starts nothing: the id is the idempotency key, and one id never runs twice at once, across processes too.
+     *
+     * @throws WorkflowConflictException if the id exists for a different workflow name
+     */
+    WorkflowHandle<O> start(I input, StartOptions options);
+
+    /** Starts an execution (see {@link #start(Object, StartOptions)}) and waits up to {@code timeout} for its output. */
+    default O run(I input, StartOptions options, Duration timeout) {
+        return start(input, options).result(timeout);
+    }
+}

@@ -1,0 +1,101 @@
+package dev.tandem.internal.db;
+
+import dev.tandem.TandemException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies the shipped migrations ({@code dev/tandem/db/migration/V<n>__*.sql}) in order, in one transaction under a
+ * transaction-scoped advisory lock, so engines starting together apply each version once and re-running is a no-op.
+ * Each file records its own version in {@code tandem.schema_version}, so the same files can be applied by Flyway or
+ * Liquibase instead (then turn automatic migration off).
+ */
+public final class Migrator {
+    private static final Logger log = LoggerFactory.getLogger(Migrator.class);
+
+    /** Every migration, in order. Adding a file means adding its name here: no classpath scanning. */
+    static final List<String> MIGRATIONS = List.of("V1__tandem_core.sql");
+
+    public static final int LATEST_VERSION = MIGRATIONS.size();
+
+    /** Arbitrary constant; the same in every Tandem version so that old and new engines serialize on it. */
+    private static final long LOCK_KEY = 0x74616e64656d01L;
+
+    private Migrator() {}
+
+    public static void migrate(DataSource dataSource) {
+        try (Connection conn = dataSource.getConnection()) {
+            conn.setAutoCommit(false);
+            try (Statement st = conn.createStatement()) {
+                st.execute("SELECT pg_advisory_xact_lock(" + LOCK_KEY + ")");
+                int current = currentVersion(conn);
+                if (current > LATEST_VERSION) {
+                    throw new TandemException("the tandem schema is at version " + current
+                            + ", newer than this Tandem library knows (" + LATEST_VERSION + "); upgrade the library");
+                }
+                for (int v = current + 1; v <= LATEST_VERSION; v++) {
+                    String file = MIGRATIONS.get(v - 1);
+                    log.info("applying Tandem migration {}", file);
+                    st.execute(read(file));
+                }
+                conn.commit();
+            } catch (SQLException | RuntimeException e) {
+                conn.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new TandemException("failed to migrate the tandem schema: " + e.getMessage(), e);
+        }
+    }
+
+    /** For teams that migrate with their own tools: fails unless the schema is exactly what this library needs. */
+    public static void verify(DataSource dataSource) {
+        int current;
+        try (Connection conn = dataSource.getConnection()) {
+            current = currentVersion(conn);
+        } catch (SQLException e) {
+            throw new TandemException("failed to read the tandem schema version: " + e.getMessage(), e);
+        }
+        if (current != LATEST_VERSION) {
+            throw new TandemException("the tandem schema is at version " + current + " but this library needs "
+                    + LATEST_VERSION + "; apply the migrations shipped in tandem-core under dev/tandem/db/migration/"
+                    + " or let Tandem migrate (Tandem.builder().migrate(true))");
+        }
+    }
+
+    static int currentVersion(Connection conn) throws SQLException {
+        try (Statement st = conn.createStatement();
+                ResultSet rs = st.executeQuery("SELECT to_regclass('tandem.schema_version') IS NOT NULL")) {
+            rs.next();
+            if (!rs.getBoolean(1)) {
+                return 0;
+            }
+        }
+        try (Statement st = conn.createStatement();
+                ResultSet rs = st.executeQuery("SELECT coalesce(max(version), 0) FROM tandem.schema_version")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    static String read(String file) {
+        String path = "/dev/tandem/db/migration/" + file;
+        try (InputStream in = Migrator.class.getResourceAsStream(path)) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource " + path + " (is tandem-core's jar complete?)");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + path, e);
+        }
+    }
+}

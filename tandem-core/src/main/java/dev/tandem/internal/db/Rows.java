@@ -1,0 +1,46 @@
+package dev.tandem.internal.db;
+
+import java.time.Instant;
+import org.jspecify.annotations.Nullable;
+
+/** The rows the engine reads and writes, as plain values. */
+public final class Rows {
+    private Rows() {}
+
+    /** A workflow start for the group committer. */
+    public record StartRow(String workflowId, String name, @Nullable String queueName, String input) {}
+
+    /** A step checkpoint. Output or error is set, never both. */
+    public record StepRow(
+            String workflowId,
+            int position,
+            String name,
+            String kind,
+            @Nullable String output,
+            @Nullable String outputType,
+            @Nullable String error,
+            Instant startedAt) {}
+
+    /** A final status for the group committer. */
+    public record FinishRow(
+            String workflowId,
+            String status,
+            @Nullable String output,
+            @Nullable String outputType,
+            @Nullable String error) {}
+
+    /** A workflow as stored. */
+    public record WorkflowRow(
+            String workflowId,
+            String name,
+            String status,
+            @Nullable String input,
+            @Nullable String output,
+            @Nullable String outputType,
+            @Nullable String error,
+            int attempts,
+            @Nullable String executorId) {}
+
+    /** A workflow taken over by recovery. */
+    public record ClaimedRow(String workflowId, String name, @Nullable String input, int attempts) {}
+}

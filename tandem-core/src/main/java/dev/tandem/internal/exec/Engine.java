@@ -1,0 +1,489 @@
+package dev.tandem.internal.exec;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.tandem.StartOptions;
+import dev.tandem.TandemException;
+import dev.tandem.WorkflowConflictException;
+import dev.tandem.WorkflowFunction;
+import dev.tandem.WorkflowHandle;
+import dev.tandem.WorkflowStatus;
+import dev.tandem.internal.db.Json;
+import dev.tandem.internal.db.Migrator;
+import dev.tandem.internal.db.Rows.ClaimedRow;
+import dev.tandem.internal.db.Rows.FinishRow;
+import dev.tandem.internal.db.Rows.StartRow;
+import dev.tandem.internal.db.Rows.WorkflowRow;
+import dev.tandem.internal.db.SqlErrors;
+import dev.tandem.internal.db.SystemDatabase;
+import dev.tandem.internal.exec.ExecutionControl.Kind;
+import java.net.InetAddress;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One executor: runs workflow executions, writes their checkpoints through the group committer, sends heartbeats,
+ * and recovers executions orphaned by dead executors (or by its own previous incarnation, at start).
+ *
+ * <p>Ownership: a RUNNING workflow row names the executor that runs it. An executor writes checkpoints and final
+ * statuses only for rows it owns, and recovery changes the owner atomically ({@code FOR UPDATE SKIP LOCKED}), so at
+ * most one live executor works on an execution at a time; an executor that was presumed dead but is not (a long GC
+ * pause) finds its writes refused and stops. Transactional steps do not even need that fence: their checkpoint's
+ * primary key refuses a second commit of the same position.
+ */
+public final class Engine implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Engine.class);
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+    private static final int RECOVERY_BATCH = 100;
+
+    private enum State { NEW, STARTED, STOPPING, STOPPED }
+
+    private final EngineConfig config;
+    private final SystemDatabase db;
+    private final Json json;
+    private final UUID incarnation = UUID.randomUUID();
+    private final Map<String, RegisteredWorkflow<?, ?>> registry = new ConcurrentHashMap<>();
+    private final Map<String, WorkflowExecution<?, ?>> running = new ConcurrentHashMap<>();
+    private final ClassLoader classLoader;
+    private volatile State state = State.NEW;
+    private @Nullable GroupCommitter committer;
+    private @Nullable ExecutorService workflowThreads;
+    private @Nullable ScheduledExecutorService maintenance;
+    private long maintenanceRounds;
+    private boolean databaseWarned;
+
+    public Engine(EngineConfig config) {
+        this.config = config;
+        this.db = new SystemDatabase(config.dataSource());
+        this.json = new Json(config.objectMapper());
+        ClassLoader context = Thread.currentThread().getContextClassLoader();
+        this.classLoader = context != null ? context : Engine.class.getClassLoader();
+    }
+
+    public String executorId() {
+        return config.executorId();
+    }
+
+    SystemDatabase db() {
+        return db;
+    }
+
+    Json json() {
+        return json;
+    }
+
+    ClassLoader classLoader() {
+        return classLoader;
+    }
+
+    GroupCommitter committer() {
+        GroupCommitter c = committer;
+        if (c == null) {
+            throw new IllegalStateException("engine not started");
+        }
+        return c;
+    }
+
+    boolean isStopping() {
+        return state != State.STARTED;
+    }
+
+    // ---- registration and lifecycle ----
+
+    public synchronized <I, O> void register(String name, Class<I> inputType, WorkflowFunction<I, O> function) {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("workflow name must not be null or blank");
+        }
+        if (inputType == null || function == null) {
+            throw new IllegalArgumentException("workflow '" + name + "' needs a non-null input type and function");
+        }
+        if (state != State.NEW) {
+            throw new IllegalStateException("cannot register workflow '" + name + "' after start(): register every"
+                    + " workflow first, so that recovery at start finds them");
+        }
+        if (registry.putIfAbsent(name, new RegisteredWorkflow<>(name, inputType, function)) != null) {
+            throw new IllegalArgumentException("a workflow named '" + name + "' is already registered;"
+                    + " workflow names must be unique");
+        }
+    }
+
+    public synchronized void start() {
+        if (state != State.NEW) {
+            throw new IllegalStateException("this Tandem engine was already started"
+                    + (state == State.STARTED ? "" : " and has been closed; build a new one"));
+        }
+        checkReachable();
+        if (config.migrate()) {
+            Migrator.migrate(db.dataSource());
+        } else {
+            Migrator.verify(db.dataSource());
+        }
+        try {
+            db.registerExecutor(config.executorId(), incarnation, hostname(), ProcessHandle.current().pid());
+        } catch (SQLException e) {
+            throw new TandemException("failed to register executor '" + config.executorId() + "': "
+                    + e.getMessage(), e);
+        }
+        committer = new GroupCommitter(db, config.executorId());
+        committer.start();
+        workflowThreads = WorkflowThreads.create(config.virtualThreads(), config.maxConcurrentWorkflows());
+        state = State.STARTED;
+        recoverOrphans(config.executorId()); // our previous incarnation's work first, then any dead executor's
+        maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "tandem-maintenance");
+            t.setDaemon(true);
+            return t;
+        });
+        long period = config.heartbeatInterval().toMillis();
+        maintenance.scheduleWithFixedDelay(this::maintain, period, period, TimeUnit.MILLISECONDS);
+        log.info("Tandem executor '{}' started ({} workflows registered, {})", config.executorId(), registry.size(),
+                config.virtualThreads() && WorkflowThreads.virtualThreadsAvailable()
+                        ? "virtual threads" : config.maxConcurrentWorkflows() + " workflow threads");
+    }
+
+    private void checkReachable() {
+        try (Connection conn = db.connect()) {
+            conn.isValid(5);
+        } catch (SQLException e) {
+            throw new TandemException("cannot connect to the database: " + e.getMessage()
+                    + "; check that PostgreSQL is running and that the URL, user and password are right", e);
+        }
+    }
+
+    private static String hostname() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (Exception e) {
+            return "unknown";
+        }
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (state != State.STARTED) {
+                state = State.STOPPED;
+                return;
+            }
+            state = State.STOPPING;
+        }
+        if (maintenance != null) {
+            maintenance.shutdownNow();
+        }
+        if (workflowThreads != null) {
+            workflowThreads.shutdown();
+            try {
+                if (!workflowThreads.awaitTermination(config.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                    log.info("{} workflows still running at shutdown; they will be recovered from their checkpoints",
+                            running.size());
+                    workflowThreads.shutdownNow();
+                    workflowThreads.awaitTermination(5, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (committer != null) {
+            committer.close();
+        }
+        for (WorkflowExecution<?, ?> e : running.values()) {
+            e.outcome().complete(new Outcome.Unknown());
+        }
+        running.clear();
+        try {
+            db.expireExecutor(config.executorId(), incarnation); // others may take over what is left, now
+        } catch (SQLException e) {
+            log.debug("could not mark executor '{}' as stopped", config.executorId(), e);
+        }
+        state = State.STOPPED;
+    }
+
+    // ---- starting and finding executions ----
+
+    public <I, O> WorkflowHandle<O> start(String name, I input, StartOptions options) {
+        if (options == null) {
+            throw new IllegalArgumentException("options must not be null; use StartOptions.defaults()");
+        }
+        @SuppressWarnings("unchecked")
+        RegisteredWorkflow<I, O> workflow = (RegisteredWorkflow<I, O>) registry.get(name);
+        if (workflow == null) {
+            throw new IllegalArgumentException("unknown workflow '" + name + "'; register it before start()");
+        }
+        if (state != State.STARTED) {
+            throw new IllegalStateException("cannot start workflow '" + name + "': the engine is "
+                    + (state == State.NEW ? "not started yet; call Tandem.start() first" : "stopped"));
+        }
+        if (input == null) {
+            throw new IllegalArgumentException("the input of workflow '" + name + "' must not be null");
+        }
+        if (!workflow.inputType().isInstance(input)) {
+            throw new IllegalArgumentException("the input of workflow '" + name + "' must be a "
+                    + workflow.inputType().getName() + " (was " + input.getClass().getName() + ")");
+        }
+        String inputJson;
+        try {
+            inputJson = json.write(input);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("the input of workflow '" + name + "' cannot be stored as JSON: "
+                    + e.getOriginalMessage() + "; pass a value Jackson can serialize", e);
+        }
+        String id = options.workflowId() != null ? options.workflowId() : UUID.randomUUID().toString();
+
+        WorkflowExecution<I, O> execution =
+                new WorkflowExecution<>(this, workflow, id, input, false, new CompletableFuture<>());
+        WorkflowExecution<?, ?> already = running.putIfAbsent(id, execution);
+        if (already != null) {
+            return existing(id, name, already);
+        }
+        CompletableFuture<Boolean> ours = committer().start(new StartRow(id, name, null, inputJson))
+                .handle((inserted, error) -> {
+                    if (error == null && inserted) {
+                        dispatch(execution);
+                        return true;
+                    }
+                    running.remove(id, execution);
+                    return false;
+                });
+        boolean inserted;
+        try {
+            inserted = ours.get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new TandemException("the database did not confirm the start of workflow '" + id + "' within "
+                    + START_TIMEOUT + " (is it reachable?); the start stays queued and runs if it lands:"
+                    + " call start again with the same id to get its handle", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TandemException("interrupted while starting workflow '" + id + "'", e);
+        } catch (ExecutionException e) {
+            throw new TandemException("failed to start workflow '" + id + "'", e.getCause());
+        }
+        if (inserted) {
+            return new Handle<>(this, id, execution.outcome());
+        }
+        WorkflowRow row = loadWorkflow(id);
+        if (!row.name().equals(name)) {
+            throw new WorkflowConflictException("workflow id '" + id + "' is already used by an execution of '"
+                    + row.name() + "', not '" + name + "'; workflow ids must be unique across workflow types");
+        }
+        if (row.status().equals("RUNNING") && config.executorId().equals(row.executorId())
+                && !running.containsKey(id)) {
+            // Our own insert landed but its acknowledgement was lost and the retry found the row: run it.
+            resume(workflow, row.workflowId(), row.input(), row.attempts());
+            WorkflowExecution<?, ?> now = running.get(id);
+            return new Handle<>(this, id, now != null ? now.outcome() : null);
+        }
+        return new Handle<>(this, id, null);
+    }
+
+    private <O> WorkflowHandle<O> existing(String id, String name, WorkflowExecution<?, ?> execution) {
+        if (!execution.name().equals(name)) {
+            throw new WorkflowConflictException("workflow id '" + id + "' is already used by an execution of '"
+                    + execution.name() + "', not '" + name + "'; workflow ids must be unique across workflow types");
+        }
+        return new Handle<>(this, id, execution.outcome());
+    }
+
+    public <O> WorkflowHandle<O> handle(String workflowId) {
+        if (workflowId == null || workflowId.isBlank()) {
+            throw new IllegalArgumentException("workflowId must not be null or blank");
+        }
+        WorkflowExecution<?, ?> local = running.get(workflowId);
+        if (local != null) {
+            return new Handle<>(this, workflowId, local.outcome());
+        }
+        loadWorkflow(workflowId); // fails clearly for an unknown id
+        return new Handle<>(this, workflowId, null);
+    }
+
+    WorkflowRow loadWorkflow(String workflowId) {
+        try {
+            return db.loadWorkflow(workflowId).orElseThrow(() -> new IllegalArgumentException(
+                    "no workflow with id '" + workflowId + "' exists"));
+        } catch (SQLException e) {
+            throw new TandemException("failed to read workflow '" + workflowId + "': " + e.getMessage(), e);
+        }
+    }
+
+    @Nullable Object decodeOutput(WorkflowRow row) {
+        try {
+            return json.read(row.output(), row.outputType(), classLoader);
+        } catch (JsonProcessingException | ClassNotFoundException e) {
+            throw new TandemException("cannot rebuild the output of workflow '" + row.workflowId() + "' as "
+                    + row.outputType() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void dispatch(WorkflowExecution<?, ?> execution) {
+        ExecutorService threads = workflowThreads;
+        try {
+            if (threads == null) {
+                throw new RejectedExecutionException("no workflow threads");
+            }
+            threads.execute(execution::run);
+        } catch (RejectedExecutionException e) {
+            running.remove(execution.workflowId(), execution);
+            execution.outcome().complete(new Outcome.Unknown());
+        }
+    }
+
+    // ---- the end of an execution ----
+
+    void executionFinished(WorkflowExecution<?, ?> execution) {
+        running.remove(execution.workflowId(), execution);
+    }
+
+    /** Called on the execution's own thread when it stopped without recording an outcome. */
+    void executionStopped(WorkflowExecution<?, ?> execution, ExecutionControl control) {
+        String id = execution.workflowId();
+        switch (control.kind) {
+            case ABANDON, STOP -> {
+                log.info("stopped running workflow '{}': {}", id, control.getMessage());
+                running.remove(id, execution);
+                execution.outcome().complete(new Outcome.Unknown());
+            }
+            case RESTART, DATABASE_UNAVAILABLE -> {
+                log.warn("replaying workflow '{}' from its checkpoints: {}", id, control.getMessage());
+                WorkflowRow row = awaitWorkflowRow(id);
+                if (row == null || !row.status().equals("RUNNING") || !config.executorId().equals(row.executorId())) {
+                    running.remove(id, execution);
+                    execution.outcome().complete(new Outcome.Unknown());
+                    return;
+                }
+                replay(execution);
+            }
+        }
+    }
+
+    private <I, O> void replay(WorkflowExecution<I, O> old) {
+        @SuppressWarnings("unchecked")
+        RegisteredWorkflow<I, O> workflow = (RegisteredWorkflow<I, O>) registry.get(old.name());
+        WorkflowExecution<I, O> fresh =
+                new WorkflowExecution<>(this, workflow, old.workflowId(), old.input(), true, old.outcome());
+        running.put(old.workflowId(), fresh);
+        dispatch(fresh);
+    }
+
+    /** Reads the workflow row, waiting for the database to come back; null if the engine stops first. */
+    private @Nullable WorkflowRow awaitWorkflowRow(String id) {
+        long backoff = 50;
+        while (!isStopping()) {
+            try {
+                return db.loadWorkflow(id).orElse(null);
+            } catch (SQLException e) {
+                try {
+                    TimeUnit.MILLISECONDS.sleep(backoff);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return null;
+                }
+                backoff = Math.min(backoff * 2, 2000);
+            }
+        }
+        return null;
+    }
+
+    // ---- heartbeat and recovery ----
+
+    private void maintain() {
+        try {
+            if (!db.heartbeat(config.executorId(), incarnation)) {
+                log.warn("executor '{}' lost its registration (another process with the same executorId, or a long"
+                        + " outage); registering again. Give every process its own executorId.", config.executorId());
+                db.registerExecutor(config.executorId(), incarnation, hostname(), ProcessHandle.current().pid());
+            }
+            recoverOrphans(null);
+            if (++maintenanceRounds % 600 == 0) {
+                Duration silence = Duration.ofHours(1).compareTo(config.executorTimeout().multipliedBy(10)) > 0
+                        ? Duration.ofHours(1) : config.executorTimeout().multipliedBy(10);
+                db.forgetDeadExecutors(silence);
+            }
+            if (databaseWarned) {
+                log.info("database reachable again; executor '{}' carries on", config.executorId());
+                databaseWarned = false;
+            }
+        } catch (Exception e) {
+            if (!databaseWarned || !SqlErrors.isConnectionError(e)) {
+                log.warn("executor '{}' maintenance failed (heartbeat/recovery), will retry: {}",
+                        config.executorId(), e.getMessage());
+            }
+            databaseWarned = true;
+        }
+    }
+
+    /**
+     * Claims and resumes orphaned executions, in batches until none is left.
+     *
+     * @param previousIncarnation this executor's id at start (its own earlier incarnation's work is orphaned), else null
+     */
+    private void recoverOrphans(@Nullable String previousIncarnation) {
+        List<String> names = new ArrayList<>(registry.keySet());
+        if (names.isEmpty()) {
+            return;
+        }
+        while (state == State.STARTED) {
+            List<ClaimedRow> claimed;
+            try {
+                claimed = db.claimOrphans(config.executorId(), names, previousIncarnation, config.executorTimeout(),
+                        RECOVERY_BATCH);
+            } catch (SQLException e) {
+                throw new TandemException("recovery failed: " + e.getMessage(), e);
+            }
+            for (ClaimedRow row : claimed) {
+                RegisteredWorkflow<?, ?> workflow = registry.get(row.name());
+                if (workflow == null || running.containsKey(row.workflowId())) {
+                    continue;
+                }
+                log.info("recovering workflow '{}' ({}), attempt {}", row.workflowId(), row.name(), row.attempts());
+                resume(workflow, row.workflowId(), row.input(), row.attempts());
+            }
+            if (claimed.size() < RECOVERY_BATCH) {
+                return;
+            }
+        }
+    }
+
+    /** Runs an execution this executor owns in the database, from its checkpoints. */
+    private <I, O> void resume(RegisteredWorkflow<I, O> workflow, String id, @Nullable String inputJson, int attempts) {
+        if (attempts > config.maxRecoveryAttempts() + 1) {
+            String message = "workflow '" + id + "' was started or recovered " + attempts + " times without"
+                    + " finishing (maxRecoveryAttempts is " + config.maxRecoveryAttempts() + "); it is no longer"
+                    + " retried. Fix the cause, then resume it.";
+            log.error(message);
+            committer().finish(new FinishRow(id, WorkflowStatus.RETRIES_EXCEEDED.name(), null, null,
+                    json.error(TandemException.class.getName(), message, null)));
+            return;
+        }
+        I input;
+        try {
+            input = json.read(inputJson == null ? "null" : inputJson, workflow.inputType());
+        } catch (JsonProcessingException e) {
+            String message = "the input of workflow '" + id + "' (" + workflow.name() + ") does not bind to "
+                    + workflow.inputType().getName() + ": " + e.getOriginalMessage() + "; input was " + inputJson;
+            log.error(message);
+            committer().finish(new FinishRow(id, WorkflowStatus.ERROR.name(), null, null,
+                    json.error(IllegalArgumentException.class.getName(), message, null)));
+            return;
+        }
+        WorkflowExecution<I, O> execution =
+                new WorkflowExecution<>(this, workflow, id, input, true, new CompletableFuture<>());
+        if (running.putIfAbsent(id, execution) == null) {
+            dispatch(execution);
+        }
+    }
+}

@@ -1,0 +1,19 @@
+package dev.tandem.internal.exec;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Duration;
+import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
+
+/** Validated settings of one engine (built by {@code Tandem.Builder}). */
+public record EngineConfig(
+        DataSource dataSource,
+        String executorId,
+        boolean migrate,
+        Duration heartbeatInterval,
+        Duration executorTimeout,
+        int maxRecoveryAttempts,
+        boolean virtualThreads,
+        int maxConcurrentWorkflows,
+        Duration shutdownTimeout,
+        @Nullable ObjectMapper objectMapper) {}
