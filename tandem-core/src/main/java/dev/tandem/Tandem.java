@@ -29,6 +29,8 @@ import org.jspecify.annotations.Nullable;
  * executor, recovers unfinished executions), then start executions; {@link #close()} stops it. Thread-safe.
  */
 public final class Tandem implements AutoCloseable {
+    /** How long {@link Workflow#run} waits for an execution that runs elsewhere: in effect, until it ends. */
+    private static final Duration RUN_WAIT = Duration.ofDays(3650);
     private final Engine engine;
     private final @Nullable HikariDataSource ownPool;
 
@@ -108,12 +110,17 @@ public final class Tandem implements AutoCloseable {
 
         @Override
         public WorkflowHandle<O> start(I input) {
-            return engine.start(name, input, StartOptions.defaults());
+            return engine.start(name, input, StartOptions.defaults(), false);
         }
 
         @Override
         public WorkflowHandle<O> start(I input, StartOptions options) {
-            return engine.start(name, input, options);
+            return engine.start(name, input, options, false);
+        }
+
+        @Override
+        public O run(I input, StartOptions options) {
+            return engine.<I, O>start(name, input, options, true).result(RUN_WAIT);
         }
 
         @Override

@@ -1,6 +1,5 @@
 package dev.tandem;
 
-import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 
 /** A registered workflow type, returned by {@link Tandem#register}. Thread-safe. */
@@ -24,8 +23,12 @@ public interface Workflow<I, O extends @Nullable Object> {
      */
     WorkflowHandle<O> start(I input, StartOptions options);
 
-    /** Starts an execution (see {@link #start(Object, StartOptions)}) and waits up to {@code timeout} for its output. */
-    default O run(I input, StartOptions options, Duration timeout) {
-        return start(input, options).result(timeout);
-    }
+    /**
+     * Starts an execution (see {@link #start(Object, StartOptions)}) and runs it to the end on the calling thread,
+     * like a method call, with the same durability: the start is committed before the body runs, and if this process
+     * dies the execution is recovered from its checkpoints. If the id already exists, waits for that execution.
+     *
+     * @throws WorkflowFailedException if the workflow ends in any status but {@code SUCCESS}
+     */
+    O run(I input, StartOptions options);
 }

@@ -99,7 +99,7 @@ public final class Bench {
       Result dbos = skipped("dbos");
 
       if (options.systems().contains("tandem")) {
-        tandem = phase(stats, "tandem", "wf", () -> {}, this::openTandem);
+        tandem = phase(stats, "tandem", "wf", () -> TandemPayments.reset(stats.connection()), this::openTandem);
       }
       if (options.systems().contains("baseline")) {
         baseline = phase(stats, "baseline", "tx", () -> {}, this::openBaseline);
@@ -216,7 +216,7 @@ public final class Bench {
 
       @Override
       public double throughput(int first, int n, int c) throws Exception {
-        return tandem.throughput(n, c);
+        return Load.perSecond(n, Load.concurrently("tandem", n, c, first, tandem::runOne));
       }
 
       @Override

@@ -1,20 +1,50 @@
 package dev.tandem.bench;
 
+import dev.tandem.StartOptions;
+import dev.tandem.Tandem;
+import dev.tandem.Workflow;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.UUID;
+
+/**
+ * The payments workload on Tandem: step {@code quote}, transactional step {@code charge} (the shared SQL plus its
+ * checkpoint, one commit), step {@code receipt}. Each call of {@link #runOne} starts one workflow and waits for its
+ * result, like a request handler would.
+ */
 public final class TandemPayments implements AutoCloseable {
+  private final Tandem tandem;
+  private final Workflow<Integer, String> payments;
+  private final String idPrefix = "pay-" + UUID.randomUUID().toString().substring(0, 8) + "-";
+
   public TandemPayments(String jdbcUrl, int concurrency) {
-    throw new UnsupportedOperationException("written by the lead");
+    tandem = Tandem.builder().databaseUrl(jdbcUrl).maxPoolSize(concurrency + 2).build();
+    payments = tandem.register("payments", Integer.class, (ctx, i) -> {
+      int cents = ctx.step("quote", () -> PaymentsWorkload.quote(i));
+      ctx.transaction("charge", conn -> {
+        PaymentsSchema.charge(conn, i, cents);
+        return null;
+      });
+      return ctx.step("receipt", () -> PaymentsWorkload.receipt(i, cents));
+    });
+    tandem.start();
   }
 
-  public void runOne(int i) throws Exception {
-    throw new UnsupportedOperationException("written by the lead");
+  /** Empties Tandem's tables, so every phase starts from the same state. */
+  public static void reset(Connection c) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      s.execute("DO $$ BEGIN IF to_regclass('tandem.workflow_status') IS NOT NULL THEN"
+          + " TRUNCATE tandem.workflow_status, tandem.steps, tandem.executors; END IF; END $$");
+    }
   }
 
-  public double throughput(int workflows, int concurrency) throws Exception {
-    throw new UnsupportedOperationException("written by the lead");
+  public void runOne(int i) {
+    payments.run(i, StartOptions.withId(idPrefix + i));
   }
 
   @Override
   public void close() {
-    throw new UnsupportedOperationException("written by the lead");
+    tandem.close();
   }
 }

@@ -1,52 +1,50 @@
 -- Named queries of the engine, loaded once at start (dev.tandem.internal.db.Queries).
--- Every statement the engine sends is here. Arrays are bound as text[] and cast, so one statement serves a batch.
+-- Every statement the engine sends is here. A batch of rows is bound as one JSON array (jsonb_to_recordset), so one
+-- statement serves any number of rows, and inputs and outputs, already JSON, are embedded as they are.
 
--- name: groupCommit
--- One round trip, one commit for a whole batch of writes from many workflows (the group committer):
--- starts (ignored when the id exists), checkpoints of plain steps (only while the writer still owns the RUNNING
--- workflow; ignored when the position is recorded), and final statuses (same ownership fence).
--- Parts of one statement share a snapshot, so the committer never puts a workflow's start in the same batch as
--- its later writes.
-WITH me AS (
-    SELECT ?::text AS executor_id
-), new_workflow AS (
-    SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[]) AS t(workflow_id, name, queue_name, input)
-), started AS (
-    INSERT INTO tandem.workflow_status (workflow_id, name, status, queue_name, input, executor_id)
-    SELECT n.workflow_id, n.name, 'RUNNING', n.queue_name, n.input::jsonb, me.executor_id FROM new_workflow n, me
-    ON CONFLICT (workflow_id) DO NOTHING
-    RETURNING workflow_id
-), new_step AS (
-    SELECT * FROM unnest(?::text[], ?::int[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[])
-        AS t(workflow_id, position, name, kind, output, output_type, error, started_at)
-), checkpointed AS (
-    INSERT INTO tandem.steps (workflow_id, position, name, kind, output, output_type, error, started_at)
-    SELECT s.workflow_id, s.position, s.name, s.kind, s.output::jsonb, s.output_type, s.error::jsonb, s.started_at
-    FROM new_step s
-    JOIN tandem.workflow_status w ON w.workflow_id = s.workflow_id AND w.status = 'RUNNING'
-    JOIN me ON w.executor_id = me.executor_id
-    ON CONFLICT (workflow_id, position) DO NOTHING
-    RETURNING workflow_id, position
-), finish AS (
-    SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
-        AS t(workflow_id, status, output, output_type, error)
-), finished AS (
-    UPDATE tandem.workflow_status w
-       SET status = f.status, output = f.output::jsonb, output_type = f.output_type, error = f.error::jsonb,
-           updated_at = now()
-      FROM finish f, me
-     WHERE w.workflow_id = f.workflow_id AND w.executor_id = me.executor_id AND w.status = 'RUNNING'
-    RETURNING w.workflow_id
-)
-SELECT 'S' AS kind, workflow_id, 0 AS position FROM started
-UNION ALL SELECT 'C', workflow_id, position FROM checkpointed
-UNION ALL SELECT 'F', workflow_id, 0 FROM finished;
+-- The group committer writes a batch of many workflows' writes in one statement and one commit (autocommit):
+--   WITH me AS (SELECT ?::text AS executor_id), started AS (...), checkpointed AS (...), finished AS (...)
+--   SELECT ... FROM started UNION ALL ... FROM checkpointed UNION ALL ... FROM finished
+-- built from the three parts below, leaving out the parts a batch has no rows for. Parts of one statement share a
+-- snapshot, so the committer never puts a workflow's start in the same batch as its later writes.
 
--- name: insertTransactionCheckpoint
--- Runs inside the application's transaction of a transactional step. No ON CONFLICT: if the position is already
--- recorded the unique violation rolls back the application's writes too, which is what makes the step exactly-once.
-INSERT INTO tandem.steps (workflow_id, position, name, kind, output, output_type, started_at)
-VALUES (?, ?, ?, 'TRANSACTION', ?::jsonb, ?, ?);
+-- name: groupCommit.started
+-- Starts; a workflow id that exists is left alone (the caller then looks at what is there).
+INSERT INTO tandem.workflow_status (workflow_id, name, status, queue_name, input, executor_id)
+SELECT n.workflow_id, n.name, 'RUNNING', n.queue_name, n.input, me.executor_id
+FROM jsonb_to_recordset(?::jsonb) AS n(workflow_id text, name text, queue_name text, input jsonb), me
+ON CONFLICT (workflow_id) DO NOTHING
+RETURNING workflow_id, 0 AS position;
+
+-- name: groupCommit.checkpointed
+-- Checkpoints of plain steps, written only while this executor owns the RUNNING workflow (a presumed-dead executor
+-- that is still running finds its writes refused); a position already recorded is left alone.
+INSERT INTO tandem.steps (workflow_id, position, name, kind, output, output_type, error, started_at)
+SELECT s.workflow_id, s.position, s.name, s.kind, s.output, s.output_type, s.error, s.started_at
+FROM jsonb_to_recordset(?::jsonb) AS s(workflow_id text, position int, name text, kind text, output jsonb,
+                                       output_type text, error jsonb, started_at timestamptz)
+JOIN tandem.workflow_status w ON w.workflow_id = s.workflow_id AND w.status = 'RUNNING'
+JOIN me ON w.executor_id = me.executor_id
+ON CONFLICT (workflow_id, position) DO NOTHING
+RETURNING workflow_id, position;
+
+-- name: groupCommit.finished
+-- Final statuses, with the same ownership fence.
+UPDATE tandem.workflow_status w
+   SET status = f.status, output = f.output, output_type = f.output_type, error = f.error, updated_at = now()
+  FROM jsonb_to_recordset(?::jsonb) AS f(workflow_id text, status text, output jsonb, output_type text, error jsonb),
+       me
+ WHERE w.workflow_id = f.workflow_id AND w.executor_id = me.executor_id AND w.status = 'RUNNING'
+RETURNING w.workflow_id, 0 AS position;
+
+-- name: insertTransactionCheckpoints
+-- Runs inside the application's transaction of a transactional step: its checkpoint, plus those of plain steps
+-- before it that were not written yet. No ON CONFLICT: if a position is already recorded the unique violation rolls
+-- back the application's writes too, which is what makes the step exactly-once.
+INSERT INTO tandem.steps (workflow_id, position, name, kind, output, output_type, error, started_at)
+SELECT workflow_id, position, name, kind, output, output_type, error, started_at
+FROM jsonb_to_recordset(?::jsonb) AS s(workflow_id text, position int, name text, kind text, output jsonb,
+                                       output_type text, error jsonb, started_at timestamptz);
 
 -- name: loadSteps
 SELECT position, name, kind, output::text, output_type, error::text

@@ -6,11 +6,11 @@ import dev.tandem.internal.db.Rows.FinishRow;
 import dev.tandem.internal.db.Rows.StartRow;
 import dev.tandem.internal.db.Rows.StepRow;
 import dev.tandem.internal.db.Rows.WorkflowRow;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,11 +26,13 @@ import org.jspecify.annotations.Nullable;
 public final class SystemDatabase {
     private final DataSource dataSource;
     private final Queries queries;
+    private final String[] groupCommitSql;
 
     public SystemDatabase(DataSource dataSource) {
         this.dataSource = dataSource;
         this.queries = Queries.load();
-        for (String name : List.of("groupCommit", "insertTransactionCheckpoint", "loadSteps", "loadStep",
+        this.groupCommitSql = composeGroupCommits(queries);
+        for (String name : List.of("insertTransactionCheckpoints", "loadSteps", "loadStep",
                 "loadWorkflow", "registerExecutor", "heartbeat", "expireExecutor", "claimOrphans",
                 "forgetDeadExecutors")) {
             queries.get(name); // fail at start, not mid-run, if the packaged SQL is incomplete
@@ -58,30 +60,22 @@ public final class SystemDatabase {
      */
     public GroupCommitResult groupCommit(Connection conn, String executorId, List<StartRow> starts,
             List<StepRow> steps, List<FinishRow> finishes) throws SQLException {
-        try (PreparedStatement ps = conn.prepareStatement(queries.get("groupCommit"))) {
+        int parts = (starts.isEmpty() ? 0 : 1) | (steps.isEmpty() ? 0 : 2) | (finishes.isEmpty() ? 0 : 4);
+        if (parts == 0) {
+            return new GroupCommitResult(Set.of(), Set.of(), Set.of());
+        }
+        try (PreparedStatement ps = conn.prepareStatement(groupCommitSql[parts])) {
             int i = 1;
             ps.setString(i++, executorId);
-            ps.setArray(i++, texts(conn, starts.stream().map(StartRow::workflowId).toList()));
-            ps.setArray(i++, texts(conn, starts.stream().map(StartRow::name).toList()));
-            ps.setArray(i++, texts(conn, starts.stream().map(StartRow::queueName).toList()));
-            ps.setArray(i++, texts(conn, starts.stream().map(StartRow::input).toList()));
-
-            ps.setArray(i++, texts(conn, steps.stream().map(StepRow::workflowId).toList()));
-            ps.setArray(i++, conn.createArrayOf("int4", steps.stream().map(StepRow::position).toArray()));
-            ps.setArray(i++, texts(conn, steps.stream().map(StepRow::name).toList()));
-            ps.setArray(i++, texts(conn, steps.stream().map(StepRow::kind).toList()));
-            ps.setArray(i++, texts(conn, steps.stream().map(StepRow::output).toList()));
-            ps.setArray(i++, texts(conn, steps.stream().map(StepRow::outputType).toList()));
-            ps.setArray(i++, texts(conn, steps.stream().map(StepRow::error).toList()));
-            ps.setArray(i++, conn.createArrayOf("timestamptz",
-                    steps.stream().map(s -> Timestamp.from(s.startedAt())).toArray()));
-
-            ps.setArray(i++, texts(conn, finishes.stream().map(FinishRow::workflowId).toList()));
-            ps.setArray(i++, texts(conn, finishes.stream().map(FinishRow::status).toList()));
-            ps.setArray(i++, texts(conn, finishes.stream().map(FinishRow::output).toList()));
-            ps.setArray(i++, texts(conn, finishes.stream().map(FinishRow::outputType).toList()));
-            ps.setArray(i++, texts(conn, finishes.stream().map(FinishRow::error).toList()));
-
+            if (!starts.isEmpty()) {
+                ps.setString(i++, RowsJson.starts(starts));
+            }
+            if (!steps.isEmpty()) {
+                ps.setString(i++, RowsJson.steps(steps));
+            }
+            if (!finishes.isEmpty()) {
+                ps.setString(i++, RowsJson.finishes(finishes));
+            }
             Set<String> started = new HashSet<>();
             Set<String> checkpointed = new HashSet<>();
             Set<String> finished = new HashSet<>();
@@ -99,19 +93,37 @@ public final class SystemDatabase {
         }
     }
 
-    private static Array texts(Connection conn, List<@Nullable String> values) throws SQLException {
-        return conn.createArrayOf("text", values.toArray());
+    /** The group commit statement for each combination of parts (bit 1: starts, 2: checkpoints, 4: finishes). */
+    private static String[] composeGroupCommits(Queries queries) {
+        String[][] parts = {
+            {"started", "S", queries.get("groupCommit.started")},
+            {"checkpointed", "C", queries.get("groupCommit.checkpointed")},
+            {"finished", "F", queries.get("groupCommit.finished")},
+        };
+        String[] sql = new String[8];
+        for (int mask = 1; mask < 8; mask++) {
+            StringBuilder with = new StringBuilder("WITH me AS (SELECT ?::text AS executor_id)");
+            StringBuilder select = new StringBuilder();
+            for (int p = 0; p < parts.length; p++) {
+                if ((mask & (1 << p)) == 0) {
+                    continue;
+                }
+                with.append(",\n").append(parts[p][0]).append(" AS (\n").append(parts[p][2]).append("\n)");
+                select.append(select.length() == 0 ? "\nSELECT " : "\nUNION ALL SELECT ")
+                        .append('\'').append(parts[p][1]).append("', workflow_id, position FROM ").append(parts[p][0]);
+            }
+            sql[mask] = with.append(select).toString();
+        }
+        return sql;
     }
 
-    /** Inserts a transactional step's checkpoint on the application's open transaction. */
-    public void insertTransactionCheckpoint(Connection conn, StepRow row) throws SQLException {
-        try (PreparedStatement ps = conn.prepareStatement(queries.get("insertTransactionCheckpoint"))) {
-            ps.setString(1, row.workflowId());
-            ps.setInt(2, row.position());
-            ps.setString(3, row.name());
-            ps.setString(4, row.output());
-            ps.setString(5, row.outputType());
-            ps.setTimestamp(6, Timestamp.from(row.startedAt()));
+    /**
+     * Inserts a transactional step's checkpoint, and any earlier ones not yet written, on the application's open
+     * transaction.
+     */
+    public void insertTransactionCheckpoints(Connection conn, List<StepRow> rows) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement(queries.get("insertTransactionCheckpoints"))) {
+            ps.setString(1, RowsJson.steps(rows));
             ps.executeUpdate();
         }
     }
@@ -128,17 +140,17 @@ public final class SystemDatabase {
      */
     public <T> T inTransaction(IsolationLevel isolation, TransactionBody<T> body) throws Exception {
         try (Connection conn = dataSource.getConnection()) {
-            int previousIsolation = conn.getTransactionIsolation();
-            int wanted = switch (isolation) {
-                case READ_COMMITTED -> Connection.TRANSACTION_READ_COMMITTED;
-                case REPEATABLE_READ -> Connection.TRANSACTION_REPEATABLE_READ;
-                case SERIALIZABLE -> Connection.TRANSACTION_SERIALIZABLE;
-            };
-            if (wanted != previousIsolation) {
-                conn.setTransactionIsolation(wanted);
-            }
             conn.setAutoCommit(false);
             try {
+                // SET TRANSACTION applies to this transaction only, so there is nothing to restore afterwards (and no
+                // round trip to read the connection's level first). READ COMMITTED is PostgreSQL's default.
+                if (isolation != IsolationLevel.READ_COMMITTED) {
+                    try (Statement st = conn.createStatement()) {
+                        st.execute(isolation == IsolationLevel.SERIALIZABLE
+                                ? "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE"
+                                : "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+                    }
+                }
                 T result = body.run(conn);
                 conn.commit();
                 return result;
@@ -152,9 +164,6 @@ public final class SystemDatabase {
             } finally {
                 try {
                     conn.setAutoCommit(true);
-                    if (wanted != previousIsolation) {
-                        conn.setTransactionIsolation(previousIsolation);
-                    }
                 } catch (SQLException ignored) {
                     // The connection is broken; the pool will discard it.
                 }

@@ -26,13 +26,11 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -141,7 +139,6 @@ public final class Engine implements AutoCloseable {
                     + e.getMessage(), e);
         }
         committer = new GroupCommitter(db, config.executorId());
-        committer.start();
         workflowThreads = WorkflowThreads.create(config.virtualThreads(), config.maxConcurrentWorkflows());
         state = State.STARTED;
         recoverOrphans(config.executorId()); // our previous incarnation's work first, then any dead executor's
@@ -216,7 +213,11 @@ public final class Engine implements AutoCloseable {
 
     // ---- starting and finding executions ----
 
-    public <I, O> WorkflowHandle<O> start(String name, I input, StartOptions options) {
+    /**
+     * Starts an execution; with {@code inline} it then runs on the calling thread before this returns (if this call
+     * started it), otherwise on a workflow thread.
+     */
+    public <I, O> WorkflowHandle<O> start(String name, I input, StartOptions options, boolean inline) {
         if (options == null) {
             throw new IllegalArgumentException("options must not be null; use StartOptions.defaults()");
         }
@@ -251,31 +252,26 @@ public final class Engine implements AutoCloseable {
         if (already != null) {
             return existing(id, name, already);
         }
-        CompletableFuture<Boolean> ours = committer().start(new StartRow(id, name, null, inputJson))
-                .handle((inserted, error) -> {
-                    if (error == null && inserted) {
-                        dispatch(execution);
-                        return true;
-                    }
-                    running.remove(id, execution);
-                    return false;
-                });
         boolean inserted;
         try {
-            inserted = ours.get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
+            inserted = committer().start(new StartRow(id, name, null, inputJson), START_TIMEOUT.toNanos());
+        } catch (GroupCommitter.WriteTimeoutException e) {
+            running.remove(id, execution);
             throw new TandemException("the database did not confirm the start of workflow '" + id + "' within "
-                    + START_TIMEOUT + " (is it reachable?); the start stays queued and runs if it lands:"
-                    + " call start again with the same id to get its handle", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TandemException("interrupted while starting workflow '" + id + "'", e);
-        } catch (ExecutionException e) {
-            throw new TandemException("failed to start workflow '" + id + "'", e.getCause());
+                    + START_TIMEOUT + " (is it reachable?); nothing was written, so starting it again is safe");
+        } catch (SQLException | RuntimeException e) {
+            running.remove(id, execution);
+            throw new TandemException("failed to start workflow '" + id + "': " + e.getMessage(), e);
         }
         if (inserted) {
+            if (inline) {
+                execution.run();
+            } else {
+                dispatch(execution);
+            }
             return new Handle<>(this, id, execution.outcome());
         }
+        running.remove(id, execution);
         WorkflowRow row = loadWorkflow(id);
         if (!row.name().equals(name)) {
             throw new WorkflowConflictException("workflow id '" + id + "' is already used by an execution of '"
@@ -352,7 +348,18 @@ public final class Engine implements AutoCloseable {
     void executionStopped(WorkflowExecution<?, ?> execution, ExecutionControl control) {
         String id = execution.workflowId();
         switch (control.kind) {
-            case ABANDON, STOP -> {
+            case STOP -> {
+                if (!isStopping()) {
+                    // Its thread was interrupted, but this executor lives on and owns the workflow: nobody else
+                    // would recover it, so it carries on from its checkpoints on a workflow thread.
+                    log.info("workflow '{}' was interrupted; resuming it from its checkpoints", id);
+                    replay(execution);
+                    return;
+                }
+                running.remove(id, execution);
+                execution.outcome().complete(new Outcome.Unknown());
+            }
+            case ABANDON -> {
                 log.info("stopped running workflow '{}': {}", id, control.getMessage());
                 running.remove(id, execution);
                 execution.outcome().complete(new Outcome.Unknown());
@@ -458,6 +465,15 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /** Ends a workflow this executor claimed without running it; if that fails, the next recovery tries again. */
+    private void finishClaimed(FinishRow row) {
+        try {
+            committer().write(List.of(), row);
+        } catch (SQLException | RuntimeException e) {
+            log.warn("could not record the end of workflow '{}': {}", row.workflowId(), e.getMessage());
+        }
+    }
+
     /** Runs an execution this executor owns in the database, from its checkpoints. */
     private <I, O> void resume(RegisteredWorkflow<I, O> workflow, String id, @Nullable String inputJson, int attempts) {
         if (attempts > config.maxRecoveryAttempts() + 1) {
@@ -465,7 +481,7 @@ public final class Engine implements AutoCloseable {
                     + " finishing (maxRecoveryAttempts is " + config.maxRecoveryAttempts() + "); it is no longer"
                     + " retried. Fix the cause, then resume it.";
             log.error(message);
-            committer().finish(new FinishRow(id, WorkflowStatus.RETRIES_EXCEEDED.name(), null, null,
+            finishClaimed(new FinishRow(id, WorkflowStatus.RETRIES_EXCEEDED.name(), null, null,
                     json.error(TandemException.class.getName(), message, null)));
             return;
         }
@@ -476,7 +492,7 @@ public final class Engine implements AutoCloseable {
             String message = "the input of workflow '" + id + "' (" + workflow.name() + ") does not bind to "
                     + workflow.inputType().getName() + ": " + e.getOriginalMessage() + "; input was " + inputJson;
             log.error(message);
-            committer().finish(new FinishRow(id, WorkflowStatus.ERROR.name(), null, null,
+            finishClaimed(new FinishRow(id, WorkflowStatus.ERROR.name(), null, null,
                     json.error(IllegalArgumentException.class.getName(), message, null)));
             return;
         }

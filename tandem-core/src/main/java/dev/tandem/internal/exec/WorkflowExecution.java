@@ -23,8 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -33,10 +31,11 @@ import org.slf4j.LoggerFactory;
 /**
  * One run of one workflow on this executor, and the {@link WorkflowContext} its code sees.
  *
- * <p>Checkpoints of plain steps go to the group committer without waiting; the execution waits for them before it
- * starts anything with effects outside its own memory: the next step's body, the commit of a transactional step, or
- * the final status. Code between steps is deterministic by contract, so this is the same as waiting at once, minus
- * a round trip per step.
+ * <p>The checkpoint of a plain step is held in memory until the execution next does something with effects outside
+ * its own memory, and written then: before the next step's body runs (through the group committer), inside the
+ * transaction of a transactional step (in its commit), or with the final status (in the same commit). Code between
+ * steps is deterministic by contract, so this is the same as writing at once, minus a commit per step: the payments
+ * workflow (step, transactional step, step) costs one commit of its own plus two shared group commits.
  */
 final class WorkflowExecution<I, O> implements WorkflowContext {
     private static final Logger log = LoggerFactory.getLogger(WorkflowExecution.class);
@@ -51,14 +50,12 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     private final CompletableFuture<Outcome> outcome;
 
     private Map<Integer, StepRow> recorded = Map.of();
-    private final List<PendingCheckpoint> pending = new ArrayList<>();
+    private final List<StepRow> unwritten = new ArrayList<>(); // checkpoints not yet sent to the database
     private int position;
     private boolean inStep;
     private boolean done;
     private @Nullable Thread thread;
     private @Nullable RuntimeException fatal; // non-determinism: sticks even if the workflow catches it
-
-    private record PendingCheckpoint(StepRow row, CompletableFuture<Boolean> recorded) {}
 
     WorkflowExecution(Engine engine, RegisteredWorkflow<I, O> workflow, String workflowId, I input, boolean recovered,
             CompletableFuture<Outcome> outcome) {
@@ -139,9 +136,8 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     }
 
     private void finish(FinishRow row, Outcome result) {
-        CompletableFuture<Boolean> finished = engine.committer().finish(row);
-        awaitPending();
-        if (await(finished)) {
+        if (commit(unwritten, row)) {
+            unwritten.clear();
             outcome.complete(result);
             engine.executionFinished(this);
         } else {
@@ -186,7 +182,7 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         if (previous != null) {
             return replay(previous, STEP, name, pos);
         }
-        awaitPending();
+        writeCheckpoints(); // the previous step's checkpoint is durable before this step's effects begin
         Instant startedAt = Instant.now();
         inStep = true;
         try {
@@ -210,8 +206,7 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
                     throw stepFailed(STEP, name, pos, startedAt, e);
                 }
                 String json = encodeOutput(STEP, name, pos, startedAt, output);
-                StepRow row = new StepRow(workflowId, pos, name, STEP, json, Json.typeName(output), null, startedAt);
-                pending.add(new PendingCheckpoint(row, engine.committer().checkpoint(row)));
+                unwritten.add(new StepRow(workflowId, pos, name, STEP, json, Json.typeName(output), null, startedAt));
                 return output;
             }
         } finally {
@@ -238,15 +233,17 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         try {
             for (int attempt = 1; ; ) {
                 try {
-                    return engine.db().inTransaction(options.isolation(), conn -> {
+                    T result = engine.db().inTransaction(options.isolation(), conn -> {
                         T output = fn.run(conn);
                         String json = encodeOutput(TRANSACTION, name, pos, startedAt, output);
-                        awaitPending(); // earlier checkpoints must be durable before this one can be
-                        engine.db().insertTransactionCheckpoint(conn,
-                                new StepRow(workflowId, pos, name, TRANSACTION, json, Json.typeName(output), null,
-                                        startedAt));
+                        List<StepRow> rows = new ArrayList<>(unwritten); // earlier checkpoints commit with this one
+                        rows.add(new StepRow(workflowId, pos, name, TRANSACTION, json, Json.typeName(output), null,
+                                startedAt));
+                        engine.db().insertTransactionCheckpoints(conn, rows);
                         return output;
                     });
+                    unwritten.clear();
+                    return result;
                 } catch (ExecutionControl | StepFailedException e) {
                     throw e;
                 } catch (InterruptedException e) {
@@ -269,6 +266,7 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
                         unavailableBackoff = Math.min(unavailableBackoff * 2, 2000);
                         Optional<StepRow> committed = lookUpCheckpoint(pos);
                         if (committed.isPresent()) {
+                            unwritten.clear(); // they committed with it
                             return replay(committed.get(), TRANSACTION, name, pos);
                         }
                         continue; // it rolled back: run it again; does not count as an attempt
@@ -351,38 +349,38 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         }
     }
 
-    /** Records the step's failure (so replay fails it the same way) and returns the exception to throw. */
+    /**
+     * Records the step's failure (so replay fails it the same way) and returns the exception to throw. A failed
+     * transactional step's checkpoint cannot ride in its own rolled-back transaction, so it waits in memory with the
+     * others, for the next write.
+     */
     private StepFailedException stepFailed(String kind, String name, int pos, Instant startedAt, Throwable error) {
         String json = engine.json().error(error);
-        StepRow row = new StepRow(workflowId, pos, name, kind, null, null, json, startedAt);
-        pending.add(new PendingCheckpoint(row, engine.committer().checkpoint(row)));
+        unwritten.add(new StepRow(workflowId, pos, name, kind, null, null, json, startedAt));
         return new StepFailedException(workflowId, name, pos, error.getClass().getName(), error.getMessage(), error);
     }
 
-    /** Waits until every checkpoint handed to the group committer is durable. */
-    private void awaitPending() {
-        for (PendingCheckpoint p : pending) {
-            if (!await(p.recorded)) {
-                // Not ours to write any more, or the position was taken: only the database knows which.
-                throw new ExecutionControl(Kind.RESTART, "checkpoint #" + p.row.position() + " of workflow '"
-                        + workflowId + "' was not recorded; checking ownership and replaying");
-            }
+    /** Writes the checkpoints held in memory through the group committer and waits until they are durable. */
+    private void writeCheckpoints() {
+        if (unwritten.isEmpty()) {
+            return;
         }
-        pending.clear();
+        if (!commit(unwritten, null)) {
+            // Not ours to write any more, or a position was taken: only the database knows which.
+            throw new ExecutionControl(Kind.RESTART, "checkpoints of workflow '" + workflowId
+                    + "' were not recorded; checking ownership and replaying");
+        }
+        unwritten.clear();
     }
 
-    private boolean await(CompletableFuture<Boolean> write) {
+    /** Writes through the group committer; true if everything was recorded. */
+    private boolean commit(List<StepRow> steps, @Nullable FinishRow finish) {
         try {
-            return write.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ExecutionControl(Kind.STOP, "interrupted while writing a checkpoint", e);
-        } catch (ExecutionException | CompletionException e) {
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
-            if (cause instanceof EngineStoppedException) {
-                throw new ExecutionControl(Kind.STOP, cause.getMessage(), cause);
-            }
-            throw databaseUnavailable("write a checkpoint", cause);
+            return engine.committer().write(steps, finish);
+        } catch (EngineStoppedException e) {
+            throw new ExecutionControl(Kind.STOP, e.getMessage(), e);
+        } catch (Exception e) {
+            throw databaseUnavailable("write checkpoints", e);
         }
     }
 
