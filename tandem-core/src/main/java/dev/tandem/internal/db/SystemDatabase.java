@@ -20,6 +20,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import javax.sql.DataSource;
+import org.postgresql.core.BaseConnection;
+import org.postgresql.core.Utils;
 import org.jspecify.annotations.Nullable;
 
 /** Every statement the engine runs against the tandem schema. Thread-safe; holds no connection of its own. */
@@ -27,11 +29,13 @@ public final class SystemDatabase {
     private final DataSource dataSource;
     private final Queries queries;
     private final String[] groupCommitSql;
+    private final String insertCheckpointsAndCommitSql;
 
     public SystemDatabase(DataSource dataSource) {
         this.dataSource = dataSource;
         this.queries = Queries.load();
         this.groupCommitSql = composeGroupCommits(queries);
+        this.insertCheckpointsAndCommitSql = queries.get("insertTransactionCheckpoints") + ";\nCOMMIT";
         for (String name : List.of("insertTransactionCheckpoints", "loadSteps", "loadStep",
                 "loadWorkflow", "registerExecutor", "heartbeat", "expireExecutor", "claimOrphans",
                 "forgetDeadExecutors")) {
@@ -119,12 +123,18 @@ public final class SystemDatabase {
 
     /**
      * Inserts a transactional step's checkpoint, and any earlier ones not yet written, on the application's open
-     * transaction.
+     * transaction, and commits it.
      */
-    public void insertTransactionCheckpoints(Connection conn, List<StepRow> rows) throws SQLException {
-        try (PreparedStatement ps = conn.prepareStatement(queries.get("insertTransactionCheckpoints"))) {
-            ps.setString(1, RowsJson.steps(rows));
-            ps.executeUpdate();
+    public void insertTransactionCheckpointsAndCommit(Connection conn, List<StepRow> rows) throws SQLException {
+        // One round trip for the insert and the COMMIT: a two-statement simple query, so the batch goes in as a
+        // literal, escaped by the driver for the connection's standard_conforming_strings. If the insert fails
+        // (a position already recorded), PostgreSQL skips the COMMIT and the transaction is rolled back.
+        boolean standardStrings = conn.unwrap(BaseConnection.class).getStandardConformingStrings();
+        String literal = Utils.escapeLiteral(new StringBuilder("'"), RowsJson.steps(rows), standardStrings)
+                .append('\'').toString();
+        try (Statement st = conn.createStatement()) {
+            st.setEscapeProcessing(false); // no JDBC {fn ...} rewriting: the text is exactly what we built
+            st.execute(insertCheckpointsAndCommitSql.replace("?", literal));
         }
     }
 
@@ -152,7 +162,7 @@ public final class SystemDatabase {
                     }
                 }
                 T result = body.run(conn);
-                conn.commit();
+                conn.commit(); // nothing to send if the body committed (insertTransactionCheckpointsAndCommit)
                 return result;
             } catch (Throwable t) {
                 try {

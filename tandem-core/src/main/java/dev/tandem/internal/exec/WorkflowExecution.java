@@ -239,7 +239,7 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
                         List<StepRow> rows = new ArrayList<>(unwritten); // earlier checkpoints commit with this one
                         rows.add(new StepRow(workflowId, pos, name, TRANSACTION, json, Json.typeName(output), null,
                                 startedAt));
-                        engine.db().insertTransactionCheckpoints(conn, rows);
+                        engine.db().insertTransactionCheckpointsAndCommit(conn, rows);
                         return output;
                     });
                     unwritten.clear();
