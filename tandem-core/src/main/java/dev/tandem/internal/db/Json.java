@@ -1,6 +1,7 @@
 package dev.tandem.internal.db;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -34,6 +35,17 @@ public final class Json {
 
     /** Encodes {@code value}; {@code null} becomes JSON {@code null}. */
     public String write(@Nullable Object value) throws JsonProcessingException {
+        // The common step outputs skip the mapper: this runs once per step on the hot path.
+        if (value == null) {
+            return "null";
+        }
+        Class<?> type = value.getClass();
+        if (type == String.class) {
+            return '"' + new String(JsonStringEncoder.getInstance().quoteAsString((String) value)) + '"';
+        }
+        if (type == Integer.class || type == Long.class || type == Boolean.class) {
+            return value.toString();
+        }
         return mapper.writeValueAsString(value);
     }
 

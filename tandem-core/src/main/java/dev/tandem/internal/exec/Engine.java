@@ -158,7 +158,12 @@ public final class Engine implements AutoCloseable {
         try (Connection conn = db.connect()) {
             conn.isValid(5);
         } catch (SQLException e) {
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
             throw new TandemException("cannot connect to the database: " + e.getMessage()
+                    + (root != e ? " (" + root.getMessage() + ")" : "")
                     + "; check that PostgreSQL is running and that the URL, user and password are right", e);
         }
     }
