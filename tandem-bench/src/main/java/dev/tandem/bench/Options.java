@@ -27,8 +27,8 @@ record Options(
           "  --workflows N        workflows (transactions for the baseline) per measured run"
               + " [5000]",
           "  --concurrency C      runs in flight at once [16]",
-          "  --warmup W           concurrent warm-up runs per system before measuring [1000]",
-          "  --latency-runs L     sequential runs timed for p50/p99 latency [300]",
+          "  --warmup W           concurrent warm-up runs per system before measuring [5000]",
+          "  --latency-runs L     sequential runs timed for p50/p99 latency [500]",
           "  --systems LIST       comma-separated subset of tandem,baseline,dbos [all]",
           "  -h, --help           show this help",
           "",
@@ -50,8 +50,8 @@ record Options(
     String url = null;
     int workflows = 5000;
     int concurrency = 16;
-    int warmup = 1000;
-    int latencyRuns = 300;
+    int warmup = 5000;
+    int latencyRuns = 500;
     Set<String> systems = new LinkedHashSet<>(ALL_SYSTEMS);
     for (int k = 0; k < args.length; k++) {
       String arg = args[k];
