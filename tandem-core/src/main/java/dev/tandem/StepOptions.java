@@ -6,7 +6,7 @@ import java.util.List;
 /**
  * Retry policy of a {@link WorkflowContext#step step}. A step is attempted up to {@code maxAttempts} times; between
  * attempts Tandem waits {@code initialBackoff}, multiplied by {@code backoffMultiplier} after each attempt and capped
- * at {@code maxBackoff}. Only exceptions that are instances of one of {@code retryOn} are retried; others fail the
+ * at {@code maxBackoff}. Only exceptions that are instances of one of {@code retryableTypes} are retried; others fail the
  * step at once. When the step finally fails, its error is checkpointed, so a replay fails it the same way without
  * running it again.
  *
@@ -19,7 +19,7 @@ public record StepOptions(
         Duration initialBackoff,
         double backoffMultiplier,
         Duration maxBackoff,
-        List<Class<? extends Throwable>> retryOn) {
+        List<Class<? extends Throwable>> retryableTypes) {
 
     private static final StepOptions DEFAULTS =
             new StepOptions(1, Duration.ofMillis(100), 2.0, Duration.ofSeconds(10), List.of(Exception.class));
@@ -38,10 +38,13 @@ public record StepOptions(
             throw new IllegalArgumentException(
                     "maxBackoff must be at least initialBackoff (" + initialBackoff + ") (was " + maxBackoff + ")");
         }
-        if (retryOn == null || retryOn.isEmpty()) {
+        if (retryableTypes == null || retryableTypes.isEmpty()) {
             throw new IllegalArgumentException("retryOn must name at least one exception class");
         }
-        retryOn = List.copyOf(retryOn);
+        if (retryableTypes.stream().anyMatch(java.util.Objects::isNull)) {
+            throw new IllegalArgumentException("retryOn must not contain null (was " + retryableTypes + ")");
+        }
+        retryableTypes = List.copyOf(retryableTypes);
     }
 
     /** One attempt, no retries. */
@@ -55,21 +58,26 @@ public record StepOptions(
     }
 
     public StepOptions withMaxAttempts(int maxAttempts) {
-        return new StepOptions(maxAttempts, initialBackoff, backoffMultiplier, maxBackoff, retryOn);
+        return new StepOptions(maxAttempts, initialBackoff, backoffMultiplier, maxBackoff, retryableTypes);
     }
 
     public StepOptions withBackoff(Duration initialBackoff, double backoffMultiplier, Duration maxBackoff) {
-        return new StepOptions(maxAttempts, initialBackoff, backoffMultiplier, maxBackoff, retryOn);
+        return new StepOptions(maxAttempts, initialBackoff, backoffMultiplier, maxBackoff, retryableTypes);
     }
 
+    /** Retries only failures that are instances of one of {@code exceptionTypes}. */
     @SafeVarargs
     public final StepOptions retryOn(Class<? extends Throwable>... exceptionTypes) {
-        return new StepOptions(maxAttempts, initialBackoff, backoffMultiplier, maxBackoff, List.of(exceptionTypes));
+        if (exceptionTypes == null) {
+            throw new IllegalArgumentException("retryOn must name at least one exception class");
+        }
+        return new StepOptions(maxAttempts, initialBackoff, backoffMultiplier, maxBackoff,
+                java.util.Arrays.asList(exceptionTypes));
     }
 
     /** Whether a failure with {@code error} may be retried under this policy. */
     public boolean retries(Throwable error) {
-        for (Class<? extends Throwable> type : retryOn) {
+        for (Class<? extends Throwable> type : retryableTypes) {
             if (type.isInstance(error)) {
                 return true;
             }

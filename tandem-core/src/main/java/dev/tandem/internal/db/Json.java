@@ -3,12 +3,16 @@ package dev.tandem.internal.db;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.Collection;
+import java.util.Map;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -59,16 +63,75 @@ public final class Json {
         if (json == null || typeName == null) {
             return null;
         }
-        return mapper.readValue(json, Class.forName(typeName, false, loader));
+        if (typeName.indexOf('<') < 0) {
+            return mapper.readValue(json, Class.forName(typeName, false, loader));
+        }
+        try {
+            JavaType type = mapper.getTypeFactory().withClassLoader(loader).constructFromCanonical(typeName);
+            return mapper.readValue(json, type);
+        } catch (IllegalArgumentException e) {
+            throw new ClassNotFoundException(typeName, e);
+        }
     }
 
+    /**
+     * The type to rebuild {@code value} as, in Jackson's canonical form: its class, or for a collection or map a
+     * constructible implementation with the element types found in it ({@code java.util.ArrayList<com.acme.Order>}),
+     * so that a replayed {@code List<Order>} holds {@code Order}s rather than maps.
+     */
     public static @Nullable String typeName(@Nullable Object value) {
-        return value == null ? null : value.getClass().getName();
+        if (value == null) {
+            return null;
+        }
+        if (value instanceof Set<?> set) {
+            return "java.util.LinkedHashSet" + parameters(set);
+        }
+        if (value instanceof Collection<?> collection) {
+            return "java.util.ArrayList" + parameters(collection);
+        }
+        if (value instanceof Map<?, ?> map) {
+            String keys = common(map.keySet());
+            String values = common(map.values());
+            return "java.util.LinkedHashMap"
+                    + (keys != null && values != null ? "<" + keys + "," + values + ">" : "");
+        }
+        return value.getClass().getName();
+    }
+
+    private static String parameters(Collection<?> elements) {
+        String type = common(elements);
+        return type != null ? "<" + type + ">" : "";
+    }
+
+    /** The one type of all non-null elements, or null if there is none or more than one. */
+    private static @Nullable String common(Collection<?> elements) {
+        String found = null;
+        for (Object e : elements) {
+            if (e == null) {
+                continue;
+            }
+            String type = typeName(e);
+            if (found == null) {
+                found = type;
+            } else if (!found.equals(type)) {
+                return null;
+            }
+        }
+        return found;
     }
 
     /** {@code {"type": ..., "message": ..., "stack": ...}} */
     public String error(Throwable error) {
-        return error(error.getClass().getName(), error.getMessage(), stackTrace(error));
+        return error(error.getClass().getName(), safeMessage(error), stackTrace(error));
+    }
+
+    /** {@link Throwable#getMessage()}, or a note saying it failed: a failure must always be recordable. */
+    public static @Nullable String safeMessage(Throwable error) {
+        try {
+            return error.getMessage();
+        } catch (RuntimeException e) {
+            return "(" + error.getClass().getName() + ".getMessage() threw " + e.getClass().getName() + ")";
+        }
     }
 
     public String error(String type, @Nullable String message, @Nullable String stack) {
@@ -98,7 +161,15 @@ public final class Json {
 
     public static String stackTrace(Throwable error) {
         StringWriter out = new StringWriter();
-        error.printStackTrace(new PrintWriter(out));
+        try {
+            error.printStackTrace(new PrintWriter(out));
+        } catch (RuntimeException e) {
+            // printStackTrace calls toString(), which may throw: keep the frames at least.
+            out.write(error.getClass().getName() + "\n");
+            for (StackTraceElement frame : error.getStackTrace()) {
+                out.write("\tat " + frame + "\n");
+            }
+        }
         return out.toString();
     }
 

@@ -115,10 +115,16 @@ public final class Engine implements AutoCloseable {
             throw new IllegalStateException("cannot register workflow '" + name + "' after start(): register every"
                     + " workflow first, so that recovery at start finds them");
         }
-        if (registry.putIfAbsent(name, new RegisteredWorkflow<>(name, inputType, function)) != null) {
+        if (registry.putIfAbsent(name, new RegisteredWorkflow<>(name, boxed(inputType), function)) != null) {
             throw new IllegalArgumentException("a workflow named '" + name + "' is already registered;"
                     + " workflow names must be unique");
         }
+    }
+
+    /** {@code int.class} and the like stand for their boxes: inputs arrive as objects. */
+    @SuppressWarnings("unchecked")
+    private static <I> Class<I> boxed(Class<I> type) {
+        return (Class<I>) java.lang.invoke.MethodType.methodType(type).wrap().returnType();
     }
 
     public synchronized void start() {
@@ -261,11 +267,11 @@ public final class Engine implements AutoCloseable {
         try {
             inserted = committer().start(new StartRow(id, name, null, inputJson), START_TIMEOUT.toNanos());
         } catch (GroupCommitter.WriteTimeoutException e) {
-            running.remove(id, execution);
+            drop(execution);
             throw new TandemException("the database did not confirm the start of workflow '" + id + "' within "
                     + START_TIMEOUT + " (is it reachable?); nothing was written, so starting it again is safe");
         } catch (SQLException | RuntimeException e) {
-            running.remove(id, execution);
+            drop(execution);
             throw new TandemException("failed to start workflow '" + id + "': " + e.getMessage(), e);
         }
         if (inserted) {
@@ -276,7 +282,7 @@ public final class Engine implements AutoCloseable {
             }
             return new Handle<>(this, id, execution.outcome());
         }
-        running.remove(id, execution);
+        drop(execution); // the id existed before: whatever runs it, the database has its outcome
         WorkflowRow row = loadWorkflow(id);
         if (!row.name().equals(name)) {
             throw new WorkflowConflictException("workflow id '" + id + "' is already used by an execution of '"
@@ -290,6 +296,15 @@ public final class Engine implements AutoCloseable {
             return new Handle<>(this, id, now != null ? now.outcome() : null);
         }
         return new Handle<>(this, id, null);
+    }
+
+    /**
+     * Forgets an execution this process will not run. Other callers may already hold a handle on it (they started the
+     * same id at the same moment), so its outcome is completed as unknown: their handles then read the database.
+     */
+    private void drop(WorkflowExecution<?, ?> execution) {
+        running.remove(execution.workflowId(), execution);
+        execution.outcome().complete(new Outcome.Unknown());
     }
 
     private <O> WorkflowHandle<O> existing(String id, String name, WorkflowExecution<?, ?> execution) {

@@ -34,6 +34,11 @@ import org.slf4j.LoggerFactory;
 final class GroupCommitter {
     private static final Logger log = LoggerFactory.getLogger(GroupCommitter.class);
     private static final int MAX_BATCH = 1000;
+    /**
+     * A leader that finds more writes queued after its batch writes them too, up to this many batches: it is already
+     * running, while waking another thread to lead would leave the database idle for a context switch.
+     */
+    private static final int MAX_BATCHES_PER_LEADER = 2;
 
     private final SystemDatabase db;
     private final String executorId;
@@ -103,8 +108,11 @@ final class GroupCommitter {
                 throw new EngineStoppedException();
             }
             queue.add(write);
+            int ledBatches = 0;
             while (true) {
-                if (write.done) {
+                boolean keepLeading = ledBatches > 0 && ledBatches < MAX_BATCHES_PER_LEADER && !queue.isEmpty()
+                        && !closed;
+                if (write.done && !keepLeading) {
                     if (write.failure != null) {
                         throw rethrow(write.failure);
                     }
@@ -120,6 +128,7 @@ final class GroupCommitter {
                 }
                 if (!leading && !queue.isEmpty() && now - retryNotBefore >= 0) {
                     leading = true;
+                    ledBatches++;
                     int n = Math.min(MAX_BATCH, queue.size());
                     List<Write> batch = new ArrayList<>(queue.subList(0, n));
                     queue.subList(0, n).clear();
@@ -135,13 +144,14 @@ final class GroupCommitter {
                         queue.addAll(0, batch); // in front: their turn came first
                         retryNotBefore = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMillis);
                         backoffMillis = Math.min(backoffMillis * 2, 2000);
+                        ledBatches = MAX_BATCHES_PER_LEADER; // let a waiting thread retry after the pause
                     } else {
                         backoffMillis = 10;
                         for (Write w : batch) {
                             w.wake.signal();
                         }
                     }
-                    if (!queue.isEmpty()) {
+                    if (!queue.isEmpty() && (ledBatches >= MAX_BATCHES_PER_LEADER || closed)) {
                         queue.get(0).wake.signal(); // the next leader
                     }
                     idle.signalAll();

@@ -117,22 +117,26 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     private void recordFailure(Throwable error) {
         ErrorInfo info = errorInfo(error);
         String json = engine.json().error(info.type(), info.message(), info.stack());
-        log.debug("workflow '{}' ({}) failed", workflowId, workflow.name(), error);
         try {
             finish(new FinishRow(workflowId, WorkflowStatus.ERROR.name(), null, null, json),
                     new Outcome.Failed(WorkflowStatus.ERROR, info));
         } catch (ExecutionControl control) {
             engine.executionStopped(this, control);
+        } catch (RuntimeException | Error e) {
+            // Left RUNNING on a live executor, nobody would ever recover it: replay it instead.
+            log.error("could not record the failure of workflow '{}'; replaying it", workflowId, e);
+            engine.executionStopped(this, new ExecutionControl(Kind.RESTART, "recording its failure failed", e));
         }
     }
 
-    /** A failed step is reported as the step's own error, which is what an operator wants to see first. */
+    /**
+     * What is recorded for a failure. A failed step is reported as the step's own error, which is what an operator
+     * wants to see first. Never throws, even for an exception whose {@code getMessage()} does.
+     */
     private static ErrorInfo errorInfo(Throwable error) {
-        if (error instanceof StepFailedException sfe) {
-            String stack = sfe.getCause() != null ? Json.stackTrace(sfe.getCause()) : Json.stackTrace(sfe);
-            return new ErrorInfo(sfe.errorType(), sfe.getMessage(), stack);
-        }
-        return new ErrorInfo(error.getClass().getName(), error.getMessage(), Json.stackTrace(error));
+        Throwable shown = error instanceof StepFailedException sfe && sfe.getCause() != null ? sfe.getCause() : error;
+        String type = error instanceof StepFailedException sfe ? sfe.errorType() : error.getClass().getName();
+        return new ErrorInfo(type, Json.safeMessage(error), Json.stackTrace(shown));
     }
 
     private void finish(FinishRow row, Outcome result) {

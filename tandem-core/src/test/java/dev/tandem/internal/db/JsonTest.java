@@ -36,6 +36,33 @@ class JsonTest {
     }
 
     @Test
+    void collectionsComeBackWithTheirElementTypes() throws Exception {
+        ClassLoader loader = getClass().getClassLoader();
+        Order a = new Order("ada", 1, Instant.parse("2026-01-01T00:00:00Z"));
+        Order b = new Order("bob", 2, Instant.parse("2026-01-02T00:00:00Z"));
+        for (Object value : new Object[] {List.of(a, b), new java.util.ArrayList<>(List.of(a)), java.util.Set.of(a),
+                Map.of("first", a), List.of(List.of(a), List.of(b)), List.of(), Map.of(), List.of(1, 2)}) {
+            String type = Json.typeName(value);
+            Object back = json.read(json.write(value), type, loader);
+            assertThat(back).as("%s as %s", value, type).isEqualTo(value);
+        }
+        assertThat(Json.typeName(List.of(a))).isEqualTo("java.util.ArrayList<" + Order.class.getName() + ">");
+    }
+
+    @Test
+    void aFailureWhoseMessageThrowsIsStillRecordable() {
+        RuntimeException nasty = new RuntimeException() {
+            @Override
+            public String getMessage() {
+                throw new IllegalStateException("no message for you");
+            }
+        };
+        Json.ErrorInfo info = json.readError(json.error(nasty));
+        assertThat(info.message()).contains("getMessage() threw java.lang.IllegalStateException");
+        assertThat(info.stack()).contains("JsonTest");
+    }
+
+    @Test
     void errorsRoundTrip() {
         String text = json.error(new IllegalStateException("it \"broke\""));
         Json.ErrorInfo info = json.readError(text);
