@@ -3,9 +3,12 @@ package dev.tandem;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.tandem.internal.db.SystemDatabase;
 import dev.tandem.internal.exec.Engine;
 import dev.tandem.internal.exec.EngineConfig;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.UUID;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
@@ -119,6 +122,20 @@ public final class Tandem implements AutoCloseable {
         }
 
         @Override
+        public WorkflowHandle<O> enqueue(java.sql.Connection tx, I input, EnqueueOptions options) {
+            if (tx == null) {
+                throw new IllegalArgumentException("tx must not be null; use enqueue(input, options) for a"
+                        + " transaction of its own");
+            }
+            return engine.enqueue(tx, name, input, options);
+        }
+
+        @Override
+        public WorkflowHandle<O> enqueue(I input, EnqueueOptions options) {
+            return engine.enqueue(null, name, input, options);
+        }
+
+        @Override
         public O run(I input, StartOptions options) {
             return engine.<I, O>start(name, input, options, true).result(RUN_WAIT);
         }
@@ -145,8 +162,34 @@ public final class Tandem implements AutoCloseable {
         private int maxConcurrentWorkflows = 256;
         private Duration shutdownTimeout = Duration.ofSeconds(10);
         private @Nullable ObjectMapper objectMapper;
+        private final Map<String, QueueOptions> queues = new LinkedHashMap<>();
+        private Duration pollInterval = Duration.ofSeconds(1);
 
         private Builder() {}
+
+        /**
+         * Declares a queue and its limits; stored in {@code tandem.queues} at {@link Tandem#start()}, replacing the
+         * limits stored before. Queue {@code default} exists without being declared (no limits).
+         */
+        public Builder queue(String name, QueueOptions options) {
+            if (name == null || name.isBlank()) {
+                throw new IllegalArgumentException("queue name must not be null or blank");
+            }
+            if (options == null) {
+                throw new IllegalArgumentException("options of queue '" + name + "' must not be null");
+            }
+            queues.put(name, options);
+            return this;
+        }
+
+        /**
+         * How often the executor looks for enqueued workflows even without a notification (default 1 s). A NOTIFY
+         * from {@code tandem.enqueue_workflow} wakes it at once; this bounds the delay if one is lost.
+         */
+        public Builder pollInterval(Duration pollInterval) {
+            this.pollInterval = pollInterval;
+            return this;
+        }
 
         /** The application's DataSource (a pool). Tandem's tables go in its database; Tandem never closes it. */
         public Builder dataSource(DataSource dataSource) {
@@ -249,6 +292,7 @@ public final class Tandem implements AutoCloseable {
             requirePositive("heartbeatInterval", heartbeatInterval);
             requirePositive("executorTimeout", executorTimeout);
             requirePositive("shutdownTimeout", shutdownTimeout);
+            requirePositive("pollInterval", pollInterval);
             if (executorTimeout.compareTo(heartbeatInterval.multipliedBy(2)) < 0) {
                 throw new IllegalArgumentException("executorTimeout must be at least twice heartbeatInterval ("
                         + heartbeatInterval + ") (was " + executorTimeout + ")");
@@ -278,8 +322,12 @@ public final class Tandem implements AutoCloseable {
                 ds = pool;
             }
             String id = executorId != null ? executorId : "executor-" + UUID.randomUUID();
+            Map<String, SystemDatabase.QueueRow> queueRows = new LinkedHashMap<>();
+            queues.forEach((name, q) -> queueRows.put(name,
+                    new SystemDatabase.QueueRow(name, q.concurrency(), q.workerConcurrency())));
             EngineConfig config = new EngineConfig(ds, id, migrate, heartbeatInterval, executorTimeout,
-                    maxRecoveryAttempts, virtualThreads, maxConcurrentWorkflows, shutdownTimeout, objectMapper);
+                    maxRecoveryAttempts, virtualThreads, maxConcurrentWorkflows, shutdownTimeout, objectMapper,
+                    Map.copyOf(queueRows), pollInterval);
             return new Tandem(new Engine(config), pool);
         }
 

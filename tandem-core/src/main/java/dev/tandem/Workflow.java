@@ -31,4 +31,19 @@ public interface Workflow<I, O extends @Nullable Object> {
      * @throws WorkflowFailedException if the workflow ends in any status but {@code SUCCESS}
      */
     O run(I input, StartOptions options);
+
+    /**
+     * Enqueues an execution on the application's open transaction {@code tx} (the transactional outbox): it becomes
+     * visible to workers when {@code tx} commits, and never existed if it rolls back. Works with any library that
+     * exposes the JDBC connection (plain JDBC, JDBI, jOOQ, Spring's {@code DataSourceUtils}). Calls the SQL function
+     * {@code tandem.enqueue_workflow}, so it behaves exactly as the SQL API does. Neither commits nor closes {@code tx}.
+     *
+     * @return a handle; it can report status only once {@code tx} has committed
+     * @throws WorkflowConflictException if the deduplication id is in use by an active workflow of the queue
+     * @throws IllegalArgumentException for an input that cannot be stored as JSON or a queue that does not exist
+     */
+    WorkflowHandle<O> enqueue(java.sql.Connection tx, I input, EnqueueOptions options);
+
+    /** Enqueues an execution in its own transaction, committed when this returns. */
+    WorkflowHandle<O> enqueue(I input, EnqueueOptions options);
 }

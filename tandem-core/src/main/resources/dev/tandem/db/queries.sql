@@ -97,10 +97,68 @@ UPDATE tandem.workflow_status w
          ORDER BY o.created_at
          LIMIT ?
            FOR UPDATE SKIP LOCKED)
-RETURNING w.workflow_id, w.name, w.input::text, w.attempts;
+RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name;
 
 -- name: forgetDeadExecutors
 -- Housekeeping: executors silent for a long time that own no RUNNING workflow.
 DELETE FROM tandem.executors e
  WHERE e.heartbeat_at < now() - ?::interval
    AND NOT EXISTS (SELECT 1 FROM tandem.workflow_status w WHERE w.executor_id = e.executor_id AND w.status = 'RUNNING');
+
+-- name: enqueueWorkflow
+-- The Java enqueue goes through the public SQL function, so SQL and Java share one code path.
+SELECT tandem.enqueue_workflow(?, ?::jsonb, ?, ?, ?, ?, ?, ?::interval);
+
+-- name: upsertQueue
+INSERT INTO tandem.queues (name, concurrency, worker_concurrency) VALUES (?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET concurrency = excluded.concurrency, worker_concurrency = excluded.worker_concurrency;
+
+-- name: loadQueues
+SELECT name, concurrency, worker_concurrency FROM tandem.queues;
+
+-- name: claimQueued
+-- Dequeue for a queue without a global limit: up to the given number of waiting workflows of the names this
+-- executor runs, highest priority first, FIFO within a priority. SKIP LOCKED: concurrent dequeuers take disjoint rows.
+UPDATE tandem.workflow_status w
+   SET status = 'RUNNING', executor_id = ?, attempts = w.attempts + 1, started_at = now(), updated_at = now()
+  FROM (SELECT o.workflow_id
+          FROM tandem.workflow_status o
+         WHERE o.queue_name = ? AND o.status IN ('ENQUEUED', 'DELAYED')
+           AND (o.not_before IS NULL OR o.not_before <= now())
+           AND o.name = ANY (?::text[])
+         ORDER BY o.priority DESC, o.created_at
+         LIMIT ?
+           FOR UPDATE SKIP LOCKED) picked
+ WHERE w.workflow_id = picked.workflow_id
+RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name;
+
+-- name: lockQueue
+-- First statement of a limited dequeue's transaction: serializes the dequeuers of one queue across all executors.
+-- It must be a statement of its own: in READ COMMITTED the next statement then takes a snapshot that sees every
+-- claim committed before the lock was granted (a count in the same statement would use a snapshot from before the
+-- wait, and the limit would not hold). Lock order: tandem.queues row, then workflow rows.
+SELECT q.concurrency FROM tandem.queues q WHERE q.name = ? FOR UPDATE;
+
+-- name: claimQueuedLimited
+-- Second statement: claims at most the queue's free slots (its concurrency minus what RUNNING in it now).
+WITH busy AS (
+    SELECT count(*) AS n FROM tandem.workflow_status r WHERE r.queue_name = ? AND r.status = 'RUNNING'
+), picked AS (
+    SELECT o.workflow_id
+      FROM tandem.workflow_status o
+     WHERE o.queue_name = ? AND o.status IN ('ENQUEUED', 'DELAYED')
+       AND (o.not_before IS NULL OR o.not_before <= now())
+       AND o.name = ANY (?::text[])
+     ORDER BY o.priority DESC, o.created_at
+     LIMIT (SELECT greatest(0, least(?, ? - busy.n)) FROM busy)
+       FOR UPDATE SKIP LOCKED
+)
+UPDATE tandem.workflow_status w
+   SET status = 'RUNNING', executor_id = ?, attempts = w.attempts + 1, started_at = now(), updated_at = now()
+  FROM picked
+ WHERE w.workflow_id = picked.workflow_id
+RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name;
+
+-- name: nextDelayed
+-- When the earliest DELAYED workflow of these names becomes due, so the dequeuer can wake up for it.
+SELECT min(not_before) FROM tandem.workflow_status WHERE status = 'DELAYED' AND name = ANY (?::text[]);

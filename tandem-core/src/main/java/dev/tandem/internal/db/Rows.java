@@ -41,6 +41,7 @@ public final class Rows {
             int attempts,
             @Nullable String executorId) {}
 
-    /** A workflow taken over by recovery. */
-    public record ClaimedRow(String workflowId, String name, @Nullable String input, int attempts) {}
+    /** A workflow taken by recovery or from a queue. */
+    public record ClaimedRow(String workflowId, String name, @Nullable String input, int attempts,
+            @Nullable String queueName) {}
 }

@@ -6,6 +6,7 @@ import dev.tandem.internal.db.Rows.FinishRow;
 import dev.tandem.internal.db.Rows.StartRow;
 import dev.tandem.internal.db.Rows.StepRow;
 import dev.tandem.internal.db.Rows.WorkflowRow;
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -36,7 +37,8 @@ public final class SystemDatabase {
         this.queries = Queries.load();
         this.groupCommitSql = composeGroupCommits(queries);
         this.insertCheckpointsAndCommitSql = queries.get("insertTransactionCheckpoints") + ";\nCOMMIT";
-        for (String name : List.of("insertTransactionCheckpoints", "loadSteps", "loadStep",
+        for (String name : List.of("insertTransactionCheckpoints", "loadSteps", "loadStep", "enqueueWorkflow",
+                "upsertQueue", "loadQueues", "claimQueued", "lockQueue", "claimQueuedLimited", "nextDelayed",
                 "loadWorkflow", "registerExecutor", "heartbeat", "expireExecutor", "claimOrphans",
                 "forgetDeadExecutors")) {
             queries.get(name); // fail at start, not mid-run, if the packaged SQL is incomplete
@@ -272,7 +274,7 @@ public final class SystemDatabase {
             List<ClaimedRow> rows = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    rows.add(new ClaimedRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4)));
+                    rows.add(new ClaimedRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getString(5)));
                 }
             }
             return rows;
@@ -284,6 +286,120 @@ public final class SystemDatabase {
                 PreparedStatement ps = conn.prepareStatement(queries.get("forgetDeadExecutors"))) {
             ps.setString(1, interval(silentFor));
             return ps.executeUpdate();
+        }
+    }
+
+    /** Calls {@code tandem.enqueue_workflow} on the caller's connection (its transaction); returns the id. */
+    public String enqueue(Connection conn, String name, String argsJson, @Nullable String workflowId, String queue,
+            int priority, @Nullable String deduplicationId, @Nullable String partitionKey, @Nullable Duration delay)
+            throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement(queries.get("enqueueWorkflow"))) {
+            ps.setString(1, name);
+            ps.setString(2, argsJson);
+            ps.setString(3, queue);
+            ps.setString(4, workflowId);
+            ps.setInt(5, priority);
+            ps.setString(6, deduplicationId);
+            ps.setString(7, partitionKey);
+            ps.setString(8, delay == null ? null : interval(delay));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getString(1);
+            }
+        }
+    }
+
+    /** A queue's limits; null means none. */
+    public record QueueRow(String name, @Nullable Integer concurrency, @Nullable Integer workerConcurrency) {}
+
+    public void upsertQueue(QueueRow queue) throws SQLException {
+        try (Connection conn = dataSource.getConnection();
+                PreparedStatement ps = conn.prepareStatement(queries.get("upsertQueue"))) {
+            ps.setString(1, queue.name());
+            ps.setObject(2, queue.concurrency(), java.sql.Types.INTEGER);
+            ps.setObject(3, queue.workerConcurrency(), java.sql.Types.INTEGER);
+            ps.executeUpdate();
+        }
+    }
+
+    public List<QueueRow> loadQueues() throws SQLException {
+        try (Connection conn = dataSource.getConnection();
+                PreparedStatement ps = conn.prepareStatement(queries.get("loadQueues"));
+                ResultSet rs = ps.executeQuery()) {
+            List<QueueRow> rows = new ArrayList<>();
+            while (rs.next()) {
+                rows.add(new QueueRow(rs.getString(1), (Integer) rs.getObject(2), (Integer) rs.getObject(3)));
+            }
+            return rows;
+        }
+    }
+
+    /** Moves up to {@code limit} waiting workflows of {@code queue} to RUNNING under {@code executorId}. */
+    public List<ClaimedRow> claimQueued(String executorId, QueueRow queue, List<String> names, int limit)
+            throws SQLException {
+        try (Connection conn = dataSource.getConnection()) {
+            Array nameArray = conn.createArrayOf("text", names.toArray());
+            if (queue.concurrency() == null) {
+                try (PreparedStatement ps = conn.prepareStatement(queries.get("claimQueued"))) {
+                    ps.setString(1, executorId);
+                    ps.setString(2, queue.name());
+                    ps.setArray(3, nameArray);
+                    ps.setInt(4, limit);
+                    return claimed(ps);
+                }
+            }
+            conn.setAutoCommit(false);
+            try {
+                Integer concurrency = null;
+                try (PreparedStatement lock = conn.prepareStatement(queries.get("lockQueue"))) {
+                    lock.setString(1, queue.name());
+                    try (ResultSet rs = lock.executeQuery()) {
+                        if (rs.next()) {
+                            concurrency = (Integer) rs.getObject(1);
+                        }
+                    }
+                }
+                List<ClaimedRow> rows;
+                try (PreparedStatement ps = conn.prepareStatement(queries.get("claimQueuedLimited"))) {
+                    ps.setString(1, queue.name());
+                    ps.setString(2, queue.name());
+                    ps.setArray(3, nameArray);
+                    ps.setInt(4, limit);
+                    ps.setInt(5, concurrency != null ? concurrency : limit); // the row's current limit wins
+                    ps.setString(6, executorId);
+                    rows = claimed(ps);
+                }
+                conn.commit();
+                return rows;
+            } catch (SQLException | RuntimeException e) {
+                conn.rollback();
+                throw e;
+            } finally {
+                conn.setAutoCommit(true);
+            }
+        }
+    }
+
+    private static List<ClaimedRow> claimed(PreparedStatement ps) throws SQLException {
+        List<ClaimedRow> rows = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                rows.add(new ClaimedRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getString(5)));
+            }
+        }
+        return rows;
+    }
+
+    /** When the next DELAYED workflow of these names is due, or null if none is waiting. */
+    public java.time.@Nullable Instant nextDelayed(List<String> names) throws SQLException {
+        try (Connection conn = dataSource.getConnection();
+                PreparedStatement ps = conn.prepareStatement(queries.get("nextDelayed"))) {
+            ps.setArray(1, conn.createArrayOf("text", names.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                Timestamp t = rs.getTimestamp(1);
+                return t == null ? null : t.toInstant();
+            }
         }
     }
 

@@ -63,6 +63,8 @@ public final class Engine implements AutoCloseable {
     private @Nullable GroupCommitter committer;
     private @Nullable ExecutorService workflowThreads;
     private @Nullable ScheduledExecutorService maintenance;
+    private @Nullable QueueWorker queueWorker;
+    private @Nullable Thread queueThread;
     private long maintenanceRounds;
     private boolean databaseWarned;
 
@@ -144,6 +146,13 @@ public final class Engine implements AutoCloseable {
             throw new TandemException("failed to register executor '" + config.executorId() + "': "
                     + e.getMessage(), e);
         }
+        try {
+            for (SystemDatabase.QueueRow queue : config.queues().values()) {
+                db.upsertQueue(queue);
+            }
+        } catch (SQLException e) {
+            throw new TandemException("failed to declare queues " + config.queues().keySet() + ": " + e.getMessage(), e);
+        }
         committer = new GroupCommitter(db, config.executorId());
         workflowThreads = WorkflowThreads.create(config.virtualThreads(), config.maxConcurrentWorkflows());
         state = State.STARTED;
@@ -155,6 +164,28 @@ public final class Engine implements AutoCloseable {
         });
         long period = config.heartbeatInterval().toMillis();
         maintenance.scheduleWithFixedDelay(this::maintain, period, period, TimeUnit.MILLISECONDS);
+        if (!registry.isEmpty()) {
+            QueueWorker worker = new QueueWorker(db, config.executorId(), new ArrayList<>(registry.keySet()),
+                    config.pollInterval(), config.maxConcurrentWorkflows(), this::runningInQueue,
+                    new QueueWorker.Sink() {
+                        @Override
+                        public void run(ClaimedRow row, String queue) {
+                            RegisteredWorkflow<?, ?> workflow = registry.get(row.name());
+                            if (workflow != null) {
+                                resume(workflow, row.workflowId(), row.input(), row.attempts(), queue);
+                            }
+                        }
+
+                        @Override
+                        public boolean stopping() {
+                            return isStopping();
+                        }
+                    });
+            queueWorker = worker;
+            queueThread = new Thread(worker, "tandem-queue-worker");
+            queueThread.setDaemon(true);
+            queueThread.start();
+        }
         log.info("Tandem executor '{}' started ({} workflows registered, {})", config.executorId(), registry.size(),
                 config.virtualThreads() && WorkflowThreads.virtualThreadsAvailable()
                         ? "virtual threads" : config.maxConcurrentWorkflows() + " workflow threads");
@@ -193,6 +224,13 @@ public final class Engine implements AutoCloseable {
         }
         if (maintenance != null) {
             maintenance.shutdownNow();
+        }
+        if (queueThread != null) {
+            try {
+                queueThread.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         if (workflowThreads != null) {
             workflowThreads.shutdown();
@@ -258,7 +296,7 @@ public final class Engine implements AutoCloseable {
         String id = options.workflowId() != null ? options.workflowId() : UUID.randomUUID().toString();
 
         WorkflowExecution<I, O> execution =
-                new WorkflowExecution<>(this, workflow, id, input, false, new CompletableFuture<>());
+                new WorkflowExecution<>(this, workflow, id, input, false, null, new CompletableFuture<>());
         WorkflowExecution<?, ?> already = running.putIfAbsent(id, execution);
         if (already != null) {
             return existing(id, name, already);
@@ -291,7 +329,7 @@ public final class Engine implements AutoCloseable {
         if (row.status().equals("RUNNING") && config.executorId().equals(row.executorId())
                 && !running.containsKey(id)) {
             // Our own insert landed but its acknowledgement was lost and the retry found the row: run it.
-            resume(workflow, row.workflowId(), row.input(), row.attempts());
+            resume(workflow, row.workflowId(), row.input(), row.attempts(), null);
             WorkflowExecution<?, ?> now = running.get(id);
             return new Handle<>(this, id, now != null ? now.outcome() : null);
         }
@@ -305,6 +343,7 @@ public final class Engine implements AutoCloseable {
     private void drop(WorkflowExecution<?, ?> execution) {
         running.remove(execution.workflowId(), execution);
         execution.outcome().complete(new Outcome.Unknown());
+        freedSlot(execution);
     }
 
     private <O> WorkflowHandle<O> existing(String id, String name, WorkflowExecution<?, ?> execution) {
@@ -362,6 +401,73 @@ public final class Engine implements AutoCloseable {
 
     void executionFinished(WorkflowExecution<?, ?> execution) {
         running.remove(execution.workflowId(), execution);
+        freedSlot(execution);
+    }
+
+    /** A queued execution ended here: its queue may have more for this executor now. */
+    private void freedSlot(WorkflowExecution<?, ?> execution) {
+        QueueWorker worker = queueWorker;
+        if (execution.queueName() != null && worker != null) {
+            worker.poke();
+        }
+    }
+
+    private int runningInQueue(String queue) {
+        int n = 0;
+        for (WorkflowExecution<?, ?> e : running.values()) {
+            if (queue.equals(e.queueName())) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Enqueues on the caller's connection (its transaction); see {@code Workflow.enqueue}. */
+    public <I, O> WorkflowHandle<O> enqueue(@Nullable Connection tx, String name, I input,
+            dev.tandem.EnqueueOptions options) {
+        if (options == null) {
+            throw new IllegalArgumentException("options must not be null; use EnqueueOptions.defaults()");
+        }
+        RegisteredWorkflow<?, ?> workflow = registry.get(name);
+        if (workflow == null) {
+            throw new IllegalArgumentException("unknown workflow '" + name + "'");
+        }
+        if (input == null) {
+            throw new IllegalArgumentException("the input of workflow '" + name + "' must not be null");
+        }
+        String inputJson;
+        try {
+            inputJson = json.write(input);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("the input of workflow '" + name + "' cannot be stored as JSON: "
+                    + e.getOriginalMessage() + "; pass a value Jackson can serialize", e);
+        }
+        String id;
+        try {
+            if (tx != null) {
+                id = enqueueOn(tx, name, inputJson, options);
+            } else {
+                try (Connection conn = db.connect()) {
+                    conn.setAutoCommit(true);
+                    id = enqueueOn(conn, name, inputJson, options);
+                }
+            }
+        } catch (SQLException e) {
+            if ("23505".equals(e.getSQLState())) {
+                throw new WorkflowConflictException(e.getMessage());
+            }
+            if ("22023".equals(e.getSQLState())) {
+                throw new IllegalArgumentException(e.getMessage(), e);
+            }
+            throw new TandemException("failed to enqueue workflow '" + name + "': " + e.getMessage(), e);
+        }
+        return new Handle<>(this, id, null);
+    }
+
+    private String enqueueOn(Connection conn, String name, String inputJson, dev.tandem.EnqueueOptions o)
+            throws SQLException {
+        return db.enqueue(conn, name, inputJson, o.workflowId(), o.queueName(), o.priority(), o.deduplicationId(),
+                o.partitionKey(), o.delay());
     }
 
     /** Called on the execution's own thread when it stopped without recording an outcome. */
@@ -376,20 +482,17 @@ public final class Engine implements AutoCloseable {
                     replay(execution);
                     return;
                 }
-                running.remove(id, execution);
-                execution.outcome().complete(new Outcome.Unknown());
+                drop(execution);
             }
             case ABANDON -> {
                 log.info("stopped running workflow '{}': {}", id, control.getMessage());
-                running.remove(id, execution);
-                execution.outcome().complete(new Outcome.Unknown());
+                drop(execution);
             }
             case RESTART, DATABASE_UNAVAILABLE -> {
                 log.warn("replaying workflow '{}' from its checkpoints: {}", id, control.getMessage());
                 WorkflowRow row = awaitWorkflowRow(id);
                 if (row == null || !row.status().equals("RUNNING") || !config.executorId().equals(row.executorId())) {
-                    running.remove(id, execution);
-                    execution.outcome().complete(new Outcome.Unknown());
+                    drop(execution);
                     return;
                 }
                 replay(execution);
@@ -400,8 +503,8 @@ public final class Engine implements AutoCloseable {
     private <I, O> void replay(WorkflowExecution<I, O> old) {
         @SuppressWarnings("unchecked")
         RegisteredWorkflow<I, O> workflow = (RegisteredWorkflow<I, O>) registry.get(old.name());
-        WorkflowExecution<I, O> fresh =
-                new WorkflowExecution<>(this, workflow, old.workflowId(), old.input(), true, old.outcome());
+        WorkflowExecution<I, O> fresh = new WorkflowExecution<>(this, workflow, old.workflowId(), old.input(), true,
+                old.queueName(), old.outcome());
         running.put(old.workflowId(), fresh);
         dispatch(fresh);
     }
@@ -477,7 +580,7 @@ public final class Engine implements AutoCloseable {
                     continue;
                 }
                 log.info("recovering workflow '{}' ({}), attempt {}", row.workflowId(), row.name(), row.attempts());
-                resume(workflow, row.workflowId(), row.input(), row.attempts());
+                resume(workflow, row.workflowId(), row.input(), row.attempts(), row.queueName());
             }
             if (claimed.size() < RECOVERY_BATCH) {
                 return;
@@ -495,7 +598,8 @@ public final class Engine implements AutoCloseable {
     }
 
     /** Runs an execution this executor owns in the database, from its checkpoints. */
-    private <I, O> void resume(RegisteredWorkflow<I, O> workflow, String id, @Nullable String inputJson, int attempts) {
+    private <I, O> void resume(RegisteredWorkflow<I, O> workflow, String id, @Nullable String inputJson, int attempts,
+            @Nullable String queueName) {
         if (attempts > config.maxRecoveryAttempts() + 1) {
             String message = "workflow '" + id + "' was started or recovered " + attempts + " times without"
                     + " finishing (maxRecoveryAttempts is " + config.maxRecoveryAttempts() + "); it is no longer"
@@ -507,7 +611,7 @@ public final class Engine implements AutoCloseable {
         }
         I input;
         try {
-            input = json.read(inputJson == null ? "null" : inputJson, workflow.inputType());
+            input = bindInput(inputJson, workflow.inputType());
         } catch (JsonProcessingException e) {
             String message = "the input of workflow '" + id + "' (" + workflow.name() + ") does not bind to "
                     + workflow.inputType().getName() + ": " + e.getOriginalMessage() + "; input was " + inputJson;
@@ -516,10 +620,30 @@ public final class Engine implements AutoCloseable {
                     json.error(IllegalArgumentException.class.getName(), message, null)));
             return;
         }
-        WorkflowExecution<I, O> execution =
-                new WorkflowExecution<>(this, workflow, id, input, true, new CompletableFuture<>());
+        // A first run (attempts 1) has no checkpoints to load: one query saved per dequeued workflow.
+        WorkflowExecution<I, O> execution = new WorkflowExecution<>(this, workflow, id, input, attempts > 1,
+                queueName, new CompletableFuture<>());
         if (running.putIfAbsent(id, execution) == null) {
             dispatch(execution);
         }
+    }
+
+    /**
+     * Binds stored JSON to the input type. SQL callers pass arguments as an array ({@code '[42]'}), so a one-element
+     * array is unwrapped unless the input type is itself an array or a collection.
+     */
+    private <I> I bindInput(@Nullable String inputJson, Class<I> type) throws JsonProcessingException {
+        com.fasterxml.jackson.databind.JsonNode node = json.mapper().readTree(inputJson == null ? "null" : inputJson);
+        boolean takesArray = type.isArray() || java.util.Collection.class.isAssignableFrom(type)
+                || type == Object.class || com.fasterxml.jackson.databind.JsonNode.class.isAssignableFrom(type);
+        if (node.isArray() && node.size() == 1 && !takesArray) {
+            node = node.get(0);
+        }
+        I input = json.mapper().treeToValue(node, type);
+        if (input == null) {
+            throw com.fasterxml.jackson.databind.exc.MismatchedInputException.from(null, type,
+                    "the input is null, and workflows need an input");
+        }
+        return input;
     }
 }

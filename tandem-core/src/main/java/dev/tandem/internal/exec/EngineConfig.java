@@ -1,7 +1,9 @@
 package dev.tandem.internal.exec;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tandem.internal.db.SystemDatabase.QueueRow;
 import java.time.Duration;
+import java.util.Map;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 
@@ -16,4 +18,6 @@ public record EngineConfig(
         boolean virtualThreads,
         int maxConcurrentWorkflows,
         Duration shutdownTimeout,
-        @Nullable ObjectMapper objectMapper) {}
+        @Nullable ObjectMapper objectMapper,
+        Map<String, QueueRow> queues,
+        Duration pollInterval) {}

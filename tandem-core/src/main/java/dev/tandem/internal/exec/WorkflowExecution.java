@@ -47,6 +47,7 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     private final String workflowId;
     private final I input;
     private final boolean recovered;
+    private final @Nullable String queueName;
     private final CompletableFuture<Outcome> outcome;
 
     private Map<Integer, StepRow> recorded = Map.of();
@@ -58,13 +59,19 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     private @Nullable RuntimeException fatal; // non-determinism: sticks even if the workflow catches it
 
     WorkflowExecution(Engine engine, RegisteredWorkflow<I, O> workflow, String workflowId, I input, boolean recovered,
-            CompletableFuture<Outcome> outcome) {
+            @Nullable String queueName, CompletableFuture<Outcome> outcome) {
         this.engine = engine;
         this.workflow = workflow;
         this.workflowId = workflowId;
         this.input = input;
         this.recovered = recovered;
+        this.queueName = queueName;
         this.outcome = outcome;
+    }
+
+    /** The queue it was taken from, or null if it was started directly. */
+    @Nullable String queueName() {
+        return queueName;
     }
 
     String name() {

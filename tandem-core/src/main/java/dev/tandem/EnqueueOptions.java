@@ -1,0 +1,72 @@
+package dev.tandem;
+
+import java.time.Duration;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * How to enqueue a workflow (see {@link Workflow#enqueue(java.sql.Connection, Object, EnqueueOptions)}); the same
+ * parameters as the SQL function {@code tandem.enqueue_workflow}.
+ *
+ * @param workflowId the id and idempotency key; null for a generated one. An existing id enqueues nothing.
+ * @param queueName a queue that exists ({@code default} always does)
+ * @param priority between -1000 and 1000; higher runs first, first-in first-out within one priority
+ * @param deduplicationId refused while another workflow with it waits or runs in the same queue
+ * @param partitionKey stored with the workflow, for per-tenant fairness
+ * @param delay how long to wait before the workflow may start; null for no delay
+ */
+public record EnqueueOptions(
+        @Nullable String workflowId,
+        String queueName,
+        int priority,
+        @Nullable String deduplicationId,
+        @Nullable String partitionKey,
+        @Nullable Duration delay) {
+
+    public EnqueueOptions {
+        if (workflowId != null && workflowId.isBlank()) {
+            throw new IllegalArgumentException("workflowId must not be blank (was '" + workflowId + "')");
+        }
+        if (queueName == null || queueName.isBlank()) {
+            throw new IllegalArgumentException("queueName must not be null or blank");
+        }
+        if (priority < -1000 || priority > 1000) {
+            throw new IllegalArgumentException("priority must be between -1000 and 1000 (was " + priority + ")");
+        }
+        if (delay != null && delay.isNegative()) {
+            throw new IllegalArgumentException("delay must not be negative (was " + delay + ")");
+        }
+    }
+
+    /** Queue {@code default}, a generated id, priority 0, no delay. */
+    public static EnqueueOptions defaults() {
+        return new EnqueueOptions(null, "default", 0, null, null, null);
+    }
+
+    public static EnqueueOptions withId(String workflowId) {
+        return defaults().workflowId(workflowId);
+    }
+
+    public EnqueueOptions workflowId(String workflowId) {
+        return new EnqueueOptions(workflowId, queueName, priority, deduplicationId, partitionKey, delay);
+    }
+
+    public EnqueueOptions queue(String queueName) {
+        return new EnqueueOptions(workflowId, queueName, priority, deduplicationId, partitionKey, delay);
+    }
+
+    public EnqueueOptions priority(int priority) {
+        return new EnqueueOptions(workflowId, queueName, priority, deduplicationId, partitionKey, delay);
+    }
+
+    public EnqueueOptions deduplicationId(String deduplicationId) {
+        return new EnqueueOptions(workflowId, queueName, priority, deduplicationId, partitionKey, delay);
+    }
+
+    public EnqueueOptions partitionKey(String partitionKey) {
+        return new EnqueueOptions(workflowId, queueName, priority, deduplicationId, partitionKey, delay);
+    }
+
+    public EnqueueOptions delay(Duration delay) {
+        return new EnqueueOptions(workflowId, queueName, priority, deduplicationId, partitionKey, delay);
+    }
+}

@@ -1,0 +1,129 @@
+package dev.tandem.internal.exec;
+
+import dev.tandem.internal.db.QueueListener;
+import dev.tandem.internal.db.Rows.ClaimedRow;
+import dev.tandem.internal.db.SqlErrors;
+import dev.tandem.internal.db.SystemDatabase;
+import dev.tandem.internal.db.SystemDatabase.QueueRow;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.function.ToIntFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Takes enqueued workflows from their queues and hands them to the engine. It wakes on a NOTIFY from
+ * {@code tandem.enqueue_workflow} (so a workflow enqueued from SQL starts within milliseconds of the commit), when the
+ * next delayed workflow is due, and every poll interval in any case: notifications are a hint, polling is the
+ * guarantee.
+ */
+final class QueueWorker implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(QueueWorker.class);
+    private static final int CLAIM_BATCH = 100;
+
+    /** Where claimed workflows go. */
+    interface Sink {
+        /** Starts running a claimed workflow. */
+        void run(ClaimedRow row, String queue);
+
+        /** Whether the engine is stopping. */
+        boolean stopping();
+    }
+
+    private final SystemDatabase db;
+    private final String executorId;
+    private final List<String> names;
+    private final Duration pollInterval;
+    private final int defaultWorkerConcurrency;
+    private final ToIntFunction<String> runningInQueue;
+    private final Sink sink;
+    private final QueueListener listener;
+    private volatile boolean wakeUp;
+
+    QueueWorker(SystemDatabase db, String executorId, List<String> names, Duration pollInterval,
+            int defaultWorkerConcurrency, ToIntFunction<String> runningInQueue, Sink sink) {
+        this.db = db;
+        this.executorId = executorId;
+        this.names = List.copyOf(names);
+        this.pollInterval = pollInterval;
+        this.defaultWorkerConcurrency = defaultWorkerConcurrency;
+        this.runningInQueue = runningInQueue;
+        this.sink = sink;
+        this.listener = new QueueListener(db.dataSource());
+    }
+
+    /** Asks for a dequeue round soon, e.g. because a workflow of this executor finished and freed a slot. */
+    void poke() {
+        wakeUp = true;
+    }
+
+    @Override
+    public void run() {
+        long backoffMillis = 100;
+        while (!sink.stopping()) {
+            try {
+                long waitMillis = dequeueAll();
+                long deadline = System.currentTimeMillis() + waitMillis;
+                while (!wakeUp && !sink.stopping()) {
+                    long left = deadline - System.currentTimeMillis();
+                    // Wake at least every 50 ms to see poke() and stop requests; a NOTIFY ends the wait at once.
+                    if (left <= 0 || listener.await((int) Math.min(left, 50))) {
+                        break;
+                    }
+                }
+                wakeUp = false;
+                backoffMillis = 100;
+            } catch (Exception e) {
+                if (sink.stopping()) {
+                    break;
+                }
+                if (SqlErrors.isConnectionError(e)) {
+                    log.debug("queue worker: database unavailable, retrying in {} ms", backoffMillis, e);
+                } else {
+                    log.warn("queue worker failed, retrying in {} ms: {}", backoffMillis, e.getMessage(), e);
+                }
+                sleep(backoffMillis);
+                backoffMillis = Math.min(backoffMillis * 2, 5000);
+            }
+        }
+        listener.close();
+    }
+
+    /** Claims what this executor may run from every queue; returns how long to wait before the next round. */
+    private long dequeueAll() throws Exception {
+        for (QueueRow queue : db.loadQueues()) {
+            int limit = queue.workerConcurrency() != null ? queue.workerConcurrency() : defaultWorkerConcurrency;
+            while (!sink.stopping()) {
+                int free = limit - runningInQueue.applyAsInt(queue.name());
+                if (free <= 0) {
+                    break;
+                }
+                List<ClaimedRow> claimed = db.claimQueued(executorId, queue, names, Math.min(free, CLAIM_BATCH));
+                for (ClaimedRow row : claimed) {
+                    sink.run(row, queue.name());
+                }
+                if (claimed.size() < Math.min(free, CLAIM_BATCH)) {
+                    break;
+                }
+            }
+        }
+        long wait = pollInterval.toMillis();
+        Instant due = db.nextDelayed(names);
+        if (due != null) {
+            long untilDue = Duration.between(Instant.now(), due).toMillis() + 1;
+            if (untilDue > 0) { // one that is already due waits for a free slot, which poke() announces
+                wait = Math.min(wait, untilDue);
+            }
+        }
+        return wait;
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

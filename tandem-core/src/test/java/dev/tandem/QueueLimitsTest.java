@@ -1,0 +1,136 @@
+package dev.tandem;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tandem.testing.TestDatabase;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Queue limits across executors, queue order, and the SQL API's permissions. */
+class QueueLimitsTest {
+    @RegisterExtension
+    static final TestDatabase db = new TestDatabase();
+
+    final List<Tandem> engines = new ArrayList<>();
+
+    @AfterEach
+    void closeEngines() {
+        engines.forEach(Tandem::close);
+    }
+
+    Tandem engine(String id, QueueOptions options, Workflow<?, ?>[] out, AtomicInteger running, AtomicInteger max,
+            List<String> ran) {
+        Tandem t = Tandem.builder()
+                .dataSource(db.dataSource())
+                .executorId(id)
+                .queue("limited", options)
+                .pollInterval(Duration.ofMillis(200))
+                .build();
+        out[0] = t.register("slow", String.class, (ctx, s) -> ctx.step("work", () -> {
+            int now = running.incrementAndGet();
+            max.accumulateAndGet(now, Math::max);
+            ran.add(s);
+            Thread.sleep(50);
+            running.decrementAndGet();
+            return s;
+        }));
+        engines.add(t);
+        return t;
+    }
+
+    @Test
+    void aGlobalConcurrencyLimitHoldsAcrossTwoExecutors() throws Exception {
+        AtomicInteger running = new AtomicInteger();
+        AtomicInteger max = new AtomicInteger();
+        List<String> ran = Collections.synchronizedList(new ArrayList<>());
+        Workflow<?, ?>[] wf = new Workflow<?, ?>[1];
+        Tandem a = engine("limit-a", QueueOptions.unlimited().concurrency(2), wf, running, max, ran);
+        engine("limit-b", QueueOptions.unlimited().concurrency(2), new Workflow<?, ?>[1], running, max, ran).start();
+        a.start();
+        try (Connection c = db.dataSource().getConnection(); var st = c.createStatement()) {
+            st.execute("SELECT tandem.enqueue_workflow('slow', to_jsonb('job-' || g), 'limited')"
+                    + " FROM generate_series(1, 30) g");
+        }
+        awaitCount("SELECT count(*) FROM tandem.workflows WHERE name = 'slow' AND status = 'SUCCESS'"
+                + " AND input #>> '{}' LIKE 'job-%'", 30);
+        assertThat(max.get()).as("most running at once, across both executors").isBetween(1, 2);
+        assertThat(ran).hasSize(30).doesNotHaveDuplicates();
+        assertThat(db.queryLong("SELECT count(DISTINCT executor_id) FROM tandem.workflows WHERE name = 'slow'"
+                + " AND input #>> '{}' LIKE 'job-%'"))
+                .as("both executors took work").isEqualTo(2);
+    }
+
+    @Test
+    void higherPriorityFirstThenFirstInFirstOut() throws Exception {
+        db.execute("DELETE FROM tandem.workflow_status WHERE name = 'slow'");
+        AtomicInteger running = new AtomicInteger();
+        List<String> ran = Collections.synchronizedList(new ArrayList<>());
+        Workflow<?, ?>[] wf = new Workflow<?, ?>[1];
+        Tandem t = engine("order", QueueOptions.unlimited().workerConcurrency(1), wf, running, new AtomicInteger(),
+                ran);
+        // Enqueued before any worker runs: the queue order alone decides.
+        t.start();
+        try (Connection c = db.dataSource().getConnection()) {
+            c.setAutoCommit(false);
+            try (var st = c.createStatement()) {
+                st.execute("SELECT tandem.enqueue_workflow('slow', '\"low-1\"', 'limited', priority => -5)");
+                st.execute("SELECT tandem.enqueue_workflow('slow', '\"mid-1\"', 'limited')");
+                st.execute("SELECT tandem.enqueue_workflow('slow', '\"high-1\"', 'limited', priority => 10)");
+                st.execute("SELECT tandem.enqueue_workflow('slow', '\"mid-2\"', 'limited')");
+                st.execute("SELECT tandem.enqueue_workflow('slow', '\"high-2\"', 'limited', priority => 10)");
+            }
+            c.commit();
+        }
+        awaitCount("SELECT count(*) FROM tandem.workflows WHERE name = 'slow' AND status = 'SUCCESS'", 5);
+        assertThat(ran).containsExactly("high-1", "high-2", "mid-1", "mid-2", "low-1");
+    }
+
+    @Test
+    void aRoleWithOnlyExecuteCanEnqueueButNotReadOrChangeWorkflows() throws Exception {
+        Tandem t = Tandem.builder().dataSource(db.dataSource()).build();
+        engines.add(t);
+        t.register("slow", String.class, (ctx, s) -> s);
+        t.start();
+        String role = "tandem_app_" + System.nanoTime();
+        db.execute("CREATE ROLE " + role + " LOGIN");
+        db.execute("GRANT USAGE ON SCHEMA tandem TO " + role);
+        db.execute("GRANT EXECUTE ON FUNCTION tandem.enqueue_workflow(text, jsonb, text, text, int, text, text, interval) TO "
+                + role);
+        String url = db.url().replaceAll("user=[^&]*", "user=" + role);
+        try (Connection app = DriverManager.getConnection(url); var st = app.createStatement()) {
+            try (var rs = st.executeQuery("SELECT tandem.enqueue_workflow('slow', '\"from-app\"', workflow_id => 'app-1')")) {
+                rs.next();
+                assertThat(rs.getString(1)).isEqualTo("app-1");
+            }
+            assertThatThrownBy(() -> st.executeQuery("SELECT * FROM tandem.workflow_status"))
+                    .isInstanceOf(SQLException.class).hasMessageContaining("permission denied");
+            assertThatThrownBy(() -> st.executeUpdate("UPDATE tandem.workflow_status SET status = 'CANCELLED'"))
+                    .isInstanceOf(SQLException.class).hasMessageContaining("permission denied");
+            assertThatThrownBy(() -> st.executeQuery("SELECT * FROM tandem.workflows"))
+                    .isInstanceOf(SQLException.class).hasMessageContaining("permission denied");
+        } finally {
+            db.execute("DROP OWNED BY " + role);
+            db.execute("DROP ROLE " + role);
+        }
+        assertThat(t.<String>handle("app-1").result(Duration.ofSeconds(15))).isEqualTo("from-app");
+    }
+
+    private static void awaitCount(String sql, long expected) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (db.queryLong(sql) < expected) {
+            assertThat(System.nanoTime()).as(sql).isLessThan(deadline);
+            Thread.sleep(20);
+        }
+    }
+}
