@@ -84,6 +84,38 @@ public final class Tandem implements AutoCloseable {
     }
 
     /**
+     * Cancels a workflow that has not ended (see SQL {@code tandem.cancel_workflow}): it ends {@code CANCELLED} and
+     * frees its queue slot at once; a running execution stops at its next step boundary. Does nothing to a workflow
+     * that has ended.
+     *
+     * @throws IllegalArgumentException if no workflow has this id
+     */
+    public void cancel(String workflowId) {
+        engine.control("cancelWorkflow", "cancel", workflowId);
+    }
+
+    /**
+     * Continues a {@code CANCELLED}, {@code ERROR} or {@code RETRIES_EXCEEDED} workflow from its last checkpoint (see
+     * SQL {@code tandem.resume_workflow}): it is queued again (queue {@code default} if it was started directly), and
+     * failed steps at the end of its history run again.
+     *
+     * @throws IllegalArgumentException if no workflow has this id, or it already succeeded
+     */
+    public void resume(String workflowId) {
+        engine.control("resumeWorkflow", "resume", workflowId);
+    }
+
+    /**
+     * Sends a message to a workflow on {@code topic} (null: the default topic), kept until it receives it. With an
+     * {@code idempotencyKey}, sending the same key to the same workflow again does nothing.
+     *
+     * @throws IllegalArgumentException if no workflow has this id, or the message cannot be stored as JSON
+     */
+    public void send(String workflowId, @Nullable String topic, Object message, @Nullable String idempotencyKey) {
+        engine.send(workflowId, topic, message, idempotencyKey);
+    }
+
+    /**
      * Stops the engine: waits up to the shutdown timeout for running executions, then interrupts them (they are
      * recovered from their checkpoints later, here or by another executor), and releases the connection pool Tandem
      * created itself. A {@code DataSource} passed to the builder is not closed.

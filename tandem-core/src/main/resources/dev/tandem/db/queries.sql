@@ -40,11 +40,13 @@ RETURNING w.workflow_id, 0 AS position;
 -- name: insertTransactionCheckpoints
 -- Runs inside the application's transaction of a transactional step: its checkpoint, plus those of plain steps
 -- before it that were not written yet. No ON CONFLICT: if a position is already recorded the unique violation rolls
--- back the application's writes too, which is what makes the step exactly-once.
+-- back the application's writes too, which is what makes the step exactly-once. check_owner (second parameter: this
+-- executor's id) raises if the workflow was cancelled or taken over, which rolls them back as well.
 INSERT INTO tandem.steps (workflow_id, position, name, kind, output, output_type, error, started_at)
 SELECT workflow_id, position, name, kind, output, output_type, error, started_at
 FROM jsonb_to_recordset(?::jsonb) AS s(workflow_id text, position int, name text, kind text, output jsonb,
-                                       output_type text, error jsonb, started_at timestamptz);
+                                       output_type text, error jsonb, started_at timestamptz)
+WHERE tandem.check_owner(s.workflow_id, ?);
 
 -- name: loadSteps
 SELECT position, name, kind, output::text, output_type, error::text
@@ -162,3 +164,12 @@ RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name;
 -- name: nextDelayed
 -- When the earliest DELAYED workflow of these names becomes due, so the dequeuer can wake up for it.
 SELECT min(not_before) FROM tandem.workflow_status WHERE status = 'DELAYED' AND name = ANY (?::text[]);
+
+-- name: cancelWorkflow
+SELECT tandem.cancel_workflow(?);
+
+-- name: resumeWorkflow
+SELECT tandem.resume_workflow(?);
+
+-- name: sendMessage
+SELECT tandem.send_message(?, ?::jsonb, ?, ?);

@@ -39,6 +39,16 @@ public final class SqlErrors {
         return false;
     }
 
+    /** The workflow was cancelled or taken over while a transactional step ran (raised by tandem.check_owner). */
+    public static boolean isNotOwner(Throwable t) {
+        for (Throwable e = t; e != null; e = e.getCause()) {
+            if (e instanceof SQLException sql && "TD001".equals(sql.getSQLState())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The step's position is already recorded: another execution of the same workflow committed it first. */
     public static boolean isCheckpointConflict(Throwable t) {
         for (Throwable e = t; e != null; e = e.getCause()) {

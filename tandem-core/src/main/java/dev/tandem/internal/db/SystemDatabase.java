@@ -30,15 +30,20 @@ public final class SystemDatabase {
     private final DataSource dataSource;
     private final Queries queries;
     private final String[] groupCommitSql;
-    private final String insertCheckpointsAndCommitSql;
+    private final String[] insertCheckpointsAndCommitSql;
 
     public SystemDatabase(DataSource dataSource) {
         this.dataSource = dataSource;
         this.queries = Queries.load();
         this.groupCommitSql = composeGroupCommits(queries);
-        this.insertCheckpointsAndCommitSql = queries.get("insertTransactionCheckpoints") + ";\nCOMMIT";
+        this.insertCheckpointsAndCommitSql =
+                (queries.get("insertTransactionCheckpoints") + ";\nCOMMIT").split("\\?", -1);
+        if (insertCheckpointsAndCommitSql.length != 3) {
+            throw new IllegalStateException("insertTransactionCheckpoints must have exactly two parameters");
+        }
         for (String name : List.of("insertTransactionCheckpoints", "loadSteps", "loadStep", "enqueueWorkflow",
                 "upsertQueue", "loadQueues", "claimQueued", "lockQueue", "claimQueuedLimited", "nextDelayed",
+                "cancelWorkflow", "resumeWorkflow", "sendMessage",
                 "loadWorkflow", "registerExecutor", "heartbeat", "expireExecutor", "claimOrphans",
                 "forgetDeadExecutors")) {
             queries.get(name); // fail at start, not mid-run, if the packaged SQL is incomplete
@@ -127,16 +132,19 @@ public final class SystemDatabase {
      * Inserts a transactional step's checkpoint, and any earlier ones not yet written, on the application's open
      * transaction, and commits it.
      */
-    public void insertTransactionCheckpointsAndCommit(Connection conn, List<StepRow> rows) throws SQLException {
+    public void insertTransactionCheckpointsAndCommit(Connection conn, String executorId, List<StepRow> rows)
+            throws SQLException {
         // One round trip for the insert and the COMMIT: a two-statement simple query, so the batch goes in as a
         // literal, escaped by the driver for the connection's standard_conforming_strings. If the insert fails
         // (a position already recorded), PostgreSQL skips the COMMIT and the transaction is rolled back.
         boolean standardStrings = conn.unwrap(BaseConnection.class).getStandardConformingStrings();
-        String literal = Utils.escapeLiteral(new StringBuilder("'"), RowsJson.steps(rows), standardStrings)
-                .append('\'').toString();
+        String[] parts = insertCheckpointsAndCommitSql; // the SQL around its two parameters: batch, executor id
+        StringBuilder sql = new StringBuilder(parts[0]).append('\'');
+        Utils.escapeLiteral(sql, RowsJson.steps(rows), standardStrings).append('\'').append(parts[1]).append('\'');
+        Utils.escapeLiteral(sql, executorId, standardStrings).append('\'').append(parts[2]);
         try (Statement st = conn.createStatement()) {
             st.setEscapeProcessing(false); // no JDBC {fn ...} rewriting: the text is exactly what we built
-            st.execute(insertCheckpointsAndCommitSql.replace("?", literal));
+            st.execute(sql.toString());
         }
     }
 
@@ -306,6 +314,17 @@ public final class SystemDatabase {
                 rs.next();
                 return rs.getString(1);
             }
+        }
+    }
+
+    /** Calls {@code tandem.cancel_workflow}, {@code tandem.resume_workflow} or {@code tandem.send_message}. */
+    public void control(String query, Object... params) throws SQLException {
+        try (Connection conn = dataSource.getConnection();
+                PreparedStatement ps = conn.prepareStatement(queries.get(query))) {
+            for (int i = 0; i < params.length; i++) {
+                ps.setObject(i + 1, params[i]);
+            }
+            ps.execute();
         }
     }
 

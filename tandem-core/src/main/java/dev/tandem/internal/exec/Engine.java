@@ -422,6 +422,47 @@ public final class Engine implements AutoCloseable {
         return n;
     }
 
+    /** Runs one of the control functions (cancel, resume) for {@code workflowId}, mapping its errors. */
+    public void control(String query, String action, String workflowId) {
+        if (workflowId == null || workflowId.isBlank()) {
+            throw new IllegalArgumentException("workflowId must not be null or blank");
+        }
+        try {
+            db.control(query, workflowId);
+        } catch (SQLException e) {
+            throw controlFailure(action, workflowId, e);
+        }
+    }
+
+    public void send(String workflowId, @Nullable String topic, Object message, @Nullable String idempotencyKey) {
+        if (workflowId == null || workflowId.isBlank()) {
+            throw new IllegalArgumentException("workflowId must not be null or blank");
+        }
+        if (topic != null && topic.isEmpty()) {
+            throw new IllegalArgumentException("topic must not be empty; pass null for the default topic");
+        }
+        String messageJson;
+        try {
+            messageJson = json.write(message);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("the message to workflow '" + workflowId + "' cannot be stored as JSON: "
+                    + e.getOriginalMessage(), e);
+        }
+        try {
+            db.control("sendMessage", workflowId, messageJson, topic, idempotencyKey);
+        } catch (SQLException e) {
+            throw controlFailure("send a message to", workflowId, e);
+        }
+    }
+
+    private static RuntimeException controlFailure(String action, String workflowId, SQLException e) {
+        String state = e.getSQLState();
+        if ("P0002".equals(state) || "22023".equals(state)) { // no_data_found, invalid_parameter_value
+            return new IllegalArgumentException(e.getMessage(), e);
+        }
+        return new TandemException("failed to " + action + " workflow '" + workflowId + "': " + e.getMessage(), e);
+    }
+
     /** Enqueues on the caller's connection (its transaction); see {@code Workflow.enqueue}. */
     public <I, O> WorkflowHandle<O> enqueue(@Nullable Connection tx, String name, I input,
             dev.tandem.EnqueueOptions options) {

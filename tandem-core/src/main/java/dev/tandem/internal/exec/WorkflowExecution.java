@@ -250,7 +250,7 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
                         List<StepRow> rows = new ArrayList<>(unwritten); // earlier checkpoints commit with this one
                         rows.add(new StepRow(workflowId, pos, name, TRANSACTION, json, Json.typeName(output), null,
                                 startedAt));
-                        engine.db().insertTransactionCheckpointsAndCommit(conn, rows);
+                        engine.db().insertTransactionCheckpointsAndCommit(conn, engine.executorId(), rows);
                         return output;
                     });
                     unwritten.clear();
@@ -261,6 +261,10 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
                     Thread.currentThread().interrupt();
                     throw new ExecutionControl(Kind.STOP, "interrupted in transaction '" + name + "'", e);
                 } catch (Exception e) {
+                    if (SqlErrors.isNotOwner(e)) {
+                        throw new ExecutionControl(Kind.RESTART, "workflow '" + workflowId + "' was cancelled or taken"
+                                + " over during transaction '" + name + "' (#" + pos + "); it rolled back", e);
+                    }
                     if (SqlErrors.isCheckpointConflict(e)) {
                         // Another execution of this workflow committed this position first: ours rolled back.
                         throw new ExecutionControl(Kind.RESTART, "step '" + name + "' (#" + pos + ") of workflow '"
