@@ -196,6 +196,7 @@ public final class Tandem implements AutoCloseable {
         private @Nullable ObjectMapper objectMapper;
         private final Map<String, QueueOptions> queues = new LinkedHashMap<>();
         private Duration pollInterval = Duration.ofSeconds(1);
+        private Duration unknownWorkflowTimeout = Duration.ofMinutes(10);
 
         private Builder() {}
 
@@ -220,6 +221,16 @@ public final class Tandem implements AutoCloseable {
          */
         public Builder pollInterval(Duration pollInterval) {
             this.pollInterval = pollInterval;
+            return this;
+        }
+
+        /**
+         * How long an enqueued workflow may wait for an executor that has registered its name before it ends
+         * {@code ERROR} with "unknown workflow 'x'" (default 10 minutes). Until then, {@code tandem.workflows}
+         * ({@code waiting_reason}) and the logs say why it waits.
+         */
+        public Builder unknownWorkflowTimeout(Duration unknownWorkflowTimeout) {
+            this.unknownWorkflowTimeout = unknownWorkflowTimeout;
             return this;
         }
 
@@ -325,6 +336,7 @@ public final class Tandem implements AutoCloseable {
             requirePositive("executorTimeout", executorTimeout);
             requirePositive("shutdownTimeout", shutdownTimeout);
             requirePositive("pollInterval", pollInterval);
+            requirePositive("unknownWorkflowTimeout", unknownWorkflowTimeout);
             if (executorTimeout.compareTo(heartbeatInterval.multipliedBy(2)) < 0) {
                 throw new IllegalArgumentException("executorTimeout must be at least twice heartbeatInterval ("
                         + heartbeatInterval + ") (was " + executorTimeout + ")");
@@ -359,7 +371,7 @@ public final class Tandem implements AutoCloseable {
                     new SystemDatabase.QueueRow(name, q.concurrency(), q.workerConcurrency())));
             EngineConfig config = new EngineConfig(ds, id, migrate, heartbeatInterval, executorTimeout,
                     maxRecoveryAttempts, virtualThreads, maxConcurrentWorkflows, shutdownTimeout, objectMapper,
-                    Map.copyOf(queueRows), pollInterval);
+                    Map.copyOf(queueRows), pollInterval, unknownWorkflowTimeout);
             return new Tandem(new Engine(config), pool);
         }
 

@@ -126,6 +126,28 @@ class QueueLimitsTest {
         assertThat(t.<String>handle("app-1").result(Duration.ofSeconds(15))).isEqualTo("from-app");
     }
 
+    @Test
+    void aWorkflowNoExecutorRunsSaysWhyItWaitsAndEventuallyFails() throws Exception {
+        Tandem t = Tandem.builder()
+                .dataSource(db.dataSource())
+                .heartbeatInterval(Duration.ofMillis(100))
+                .executorTimeout(Duration.ofMillis(500))
+                .unknownWorkflowTimeout(Duration.ofSeconds(2))
+                .build();
+        engines.add(t);
+        t.register("known", String.class, (ctx, s) -> s);
+        t.start();
+        String id = db.queryString("SELECT tandem.enqueue_workflow('ghost', '[1]')");
+        Thread.sleep(300);
+        assertThat(db.queryString("SELECT status || ': ' || waiting_reason FROM tandem.workflows WHERE workflow_id = '"
+                + id + "'")).isEqualTo("ENQUEUED: no running executor has registered workflow 'ghost'");
+        assertThatThrownBy(() -> t.handle(id).result(Duration.ofSeconds(15)))
+                .isInstanceOfSatisfying(WorkflowFailedException.class, e -> {
+                    assertThat(e.status()).isEqualTo(WorkflowStatus.ERROR);
+                    assertThat(e.errorMessage()).startsWith("unknown workflow 'ghost'");
+                });
+    }
+
     private static void awaitCount(String sql, long expected) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (db.queryLong(sql) < expected) {

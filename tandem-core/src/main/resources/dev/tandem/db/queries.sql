@@ -65,11 +65,11 @@ FROM tandem.workflow_status
 WHERE workflow_id = ?;
 
 -- name: registerExecutor
-INSERT INTO tandem.executors (executor_id, incarnation, hostname, pid)
-VALUES (?, ?::uuid, ?, ?)
+INSERT INTO tandem.executors (executor_id, incarnation, hostname, pid, workflow_names)
+VALUES (?, ?::uuid, ?, ?, ?::text[])
 ON CONFLICT (executor_id) DO UPDATE
    SET incarnation = excluded.incarnation, hostname = excluded.hostname, pid = excluded.pid,
-       started_at = now(), heartbeat_at = now();
+       workflow_names = excluded.workflow_names, started_at = now(), heartbeat_at = now();
 
 -- name: heartbeat
 UPDATE tandem.executors SET heartbeat_at = now() WHERE executor_id = ? AND incarnation = ?::uuid;
@@ -173,3 +173,26 @@ SELECT tandem.resume_workflow(?);
 
 -- name: sendMessage
 SELECT tandem.send_message(?, ?::jsonb, ?, ?);
+
+-- name: failUnknownWorkflows
+-- Ends waiting workflows whose name no live executor has registered for longer than the timeout (second
+-- parameter), with error "unknown workflow 'x'". Run by every executor now and then; idempotent.
+UPDATE tandem.workflow_status w
+   SET status = 'ERROR', updated_at = now(),
+       error = jsonb_build_object('type', 'unknown workflow',
+                                  'message', 'unknown workflow ''' || w.name || ''': no running executor registered it'
+                                             || ' within ' || ? || ' of its enqueue')
+ WHERE w.status IN ('ENQUEUED', 'DELAYED')
+   AND w.created_at < now() - ?::interval
+   AND NOT EXISTS (SELECT 1 FROM tandem.executors e
+                    WHERE e.heartbeat_at > now() - ?::interval AND w.name = ANY (e.workflow_names))
+RETURNING w.workflow_id, w.name;
+
+-- name: unknownWaiting
+-- Names of waiting workflows that no live executor runs, for a warning in the logs.
+SELECT w.name, count(*)
+  FROM tandem.workflow_status w
+ WHERE w.status IN ('ENQUEUED', 'DELAYED')
+   AND NOT EXISTS (SELECT 1 FROM tandem.executors e
+                    WHERE e.heartbeat_at > now() - ?::interval AND w.name = ANY (e.workflow_names))
+ GROUP BY w.name;

@@ -43,7 +43,7 @@ public final class SystemDatabase {
         }
         for (String name : List.of("insertTransactionCheckpoints", "loadSteps", "loadStep", "enqueueWorkflow",
                 "upsertQueue", "loadQueues", "claimQueued", "lockQueue", "claimQueuedLimited", "nextDelayed",
-                "cancelWorkflow", "resumeWorkflow", "sendMessage",
+                "cancelWorkflow", "resumeWorkflow", "sendMessage", "failUnknownWorkflows", "unknownWaiting",
                 "loadWorkflow", "registerExecutor", "heartbeat", "expireExecutor", "claimOrphans",
                 "forgetDeadExecutors")) {
             queries.get(name); // fail at start, not mid-run, if the packaged SQL is incomplete
@@ -235,13 +235,15 @@ public final class SystemDatabase {
         }
     }
 
-    public void registerExecutor(String executorId, UUID incarnation, String hostname, long pid) throws SQLException {
+    public void registerExecutor(String executorId, UUID incarnation, String hostname, long pid, List<String> names)
+            throws SQLException {
         try (Connection conn = dataSource.getConnection();
                 PreparedStatement ps = conn.prepareStatement(queries.get("registerExecutor"))) {
             ps.setString(1, executorId);
             ps.setString(2, incarnation.toString());
             ps.setString(3, hostname);
             ps.setLong(4, pid);
+            ps.setArray(5, conn.createArrayOf("text", names.toArray()));
             ps.executeUpdate();
         }
     }
@@ -314,6 +316,38 @@ public final class SystemDatabase {
                 rs.next();
                 return rs.getString(1);
             }
+        }
+    }
+
+    /** Fails workflows waiting longer than {@code timeout} for a name no executor alive within {@code alive} runs. */
+    public List<String> failUnknownWorkflows(Duration timeout, Duration alive) throws SQLException {
+        try (Connection conn = dataSource.getConnection();
+                PreparedStatement ps = conn.prepareStatement(queries.get("failUnknownWorkflows"))) {
+            ps.setString(1, timeout.toString());
+            ps.setString(2, interval(timeout));
+            ps.setString(3, interval(alive));
+            List<String> failed = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    failed.add(rs.getString(1) + " (" + rs.getString(2) + ")");
+                }
+            }
+            return failed;
+        }
+    }
+
+    /** Waiting workflows per name that no executor alive within {@code alive} runs. */
+    public java.util.Map<String, Long> unknownWaiting(Duration alive) throws SQLException {
+        try (Connection conn = dataSource.getConnection();
+                PreparedStatement ps = conn.prepareStatement(queries.get("unknownWaiting"))) {
+            ps.setString(1, interval(alive));
+            java.util.Map<String, Long> waiting = new java.util.TreeMap<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    waiting.put(rs.getString(1), rs.getLong(2));
+                }
+            }
+            return waiting;
         }
     }
 

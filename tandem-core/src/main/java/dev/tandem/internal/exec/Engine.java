@@ -49,6 +49,7 @@ public final class Engine implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Engine.class);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
     private static final int RECOVERY_BATCH = 100;
+    private static final int UNKNOWN_CHECK_ROUNDS = 10; // heartbeats between checks for workflows nobody runs
 
     private enum State { NEW, STARTED, STOPPING, STOPPED }
 
@@ -141,7 +142,8 @@ public final class Engine implements AutoCloseable {
             Migrator.verify(db.dataSource());
         }
         try {
-            db.registerExecutor(config.executorId(), incarnation, hostname(), ProcessHandle.current().pid());
+            db.registerExecutor(config.executorId(), incarnation, hostname(), ProcessHandle.current().pid(),
+                    new ArrayList<>(registry.keySet()));
         } catch (SQLException e) {
             throw new TandemException("failed to register executor '" + config.executorId() + "': "
                     + e.getMessage(), e);
@@ -576,9 +578,13 @@ public final class Engine implements AutoCloseable {
             if (!db.heartbeat(config.executorId(), incarnation)) {
                 log.warn("executor '{}' lost its registration (another process with the same executorId, or a long"
                         + " outage); registering again. Give every process its own executorId.", config.executorId());
-                db.registerExecutor(config.executorId(), incarnation, hostname(), ProcessHandle.current().pid());
+                db.registerExecutor(config.executorId(), incarnation, hostname(), ProcessHandle.current().pid(),
+                    new ArrayList<>(registry.keySet()));
             }
             recoverOrphans(null);
+            if (maintenanceRounds % UNKNOWN_CHECK_ROUNDS == 0) {
+                checkUnknownWorkflows();
+            }
             if (++maintenanceRounds % 600 == 0) {
                 Duration silence = Duration.ofHours(1).compareTo(config.executorTimeout().multipliedBy(10)) > 0
                         ? Duration.ofHours(1) : config.executorTimeout().multipliedBy(10);
@@ -595,6 +601,18 @@ public final class Engine implements AutoCloseable {
             }
             databaseWarned = true;
         }
+    }
+
+    /** Warns about waiting workflows nobody runs, and fails those that waited longer than the configured time. */
+    private void checkUnknownWorkflows() throws SQLException {
+        Duration alive = config.executorTimeout();
+        for (String failed : db.failUnknownWorkflows(config.unknownWorkflowTimeout(), alive)) {
+            log.error("workflow {} ended ERROR: no running executor registered its name within {}", failed,
+                    config.unknownWorkflowTimeout());
+        }
+        db.unknownWaiting(alive).forEach((name, count) -> log.warn("{} workflows named '{}' are waiting, but no running"
+                + " executor has registered that name; they fail after {} unless one does", count, name,
+                config.unknownWorkflowTimeout()));
     }
 
     /**

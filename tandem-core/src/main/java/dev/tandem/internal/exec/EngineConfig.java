@@ -20,4 +20,5 @@ public record EngineConfig(
         Duration shutdownTimeout,
         @Nullable ObjectMapper objectMapper,
         Map<String, QueueRow> queues,
-        Duration pollInterval) {}
+        Duration pollInterval,
+        Duration unknownWorkflowTimeout) {}

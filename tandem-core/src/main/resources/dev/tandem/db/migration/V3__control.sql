@@ -1,4 +1,20 @@
--- Tandem schema, version 3: cancel, resume and messages, from SQL and Java.
+-- Tandem schema, version 3: cancel, resume and messages, from SQL and Java; why a workflow waits.
+
+-- The workflow names each executor runs, so that a workflow nobody can run is visible, and eventually fails.
+ALTER TABLE tandem.executors ADD COLUMN workflow_names text[] NOT NULL DEFAULT '{}';
+
+CREATE OR REPLACE VIEW tandem.workflows AS
+SELECT w.workflow_id, w.name, w.status, w.queue_name, w.input, w.output, w.error, w.attempts, w.executor_id,
+       w.created_at, w.updated_at, w.priority, w.deduplication_id, w.partition_key, w.not_before, w.started_at,
+       CASE
+           WHEN w.status NOT IN ('ENQUEUED', 'DELAYED') THEN NULL
+           WHEN NOT EXISTS (SELECT 1 FROM tandem.executors e
+                             WHERE e.heartbeat_at > now() - interval '1 minute' AND w.name = ANY (e.workflow_names))
+               THEN 'no running executor has registered workflow ''' || w.name || ''''
+           WHEN w.not_before > now() THEN 'delayed until ' || w.not_before
+           ELSE 'waiting for a free slot in queue ''' || w.queue_name || ''''
+       END AS waiting_reason
+FROM tandem.workflow_status w;
 
 -- Messages sent to a workflow. Kept until consumed, so a message sent before the receiver waits is not lost.
 CREATE TABLE tandem.messages (
