@@ -367,8 +367,8 @@ public final class Tandem implements AutoCloseable {
             }
             String id = executorId != null ? executorId : "executor-" + UUID.randomUUID();
             Map<String, SystemDatabase.QueueRow> queueRows = new LinkedHashMap<>();
-            queues.forEach((name, q) -> queueRows.put(name,
-                    new SystemDatabase.QueueRow(name, q.concurrency(), q.workerConcurrency())));
+            queues.forEach((name, q) -> queueRows.put(name, new SystemDatabase.QueueRow(name, q.concurrency(),
+                    q.workerConcurrency(), q.rateLimit(), q.ratePeriod(), q.partitionConcurrency())));
             EngineConfig config = new EngineConfig(ds, id, migrate, heartbeatInterval, executorTimeout,
                     maxRecoveryAttempts, virtualThreads, maxConcurrentWorkflows, shutdownTimeout, objectMapper,
                     Map.copyOf(queueRows), pollInterval, unknownWorkflowTimeout);

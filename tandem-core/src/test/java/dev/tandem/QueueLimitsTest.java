@@ -148,6 +148,63 @@ class QueueLimitsTest {
                 });
     }
 
+    @Test
+    void aRateLimitSpacesStartsAcrossExecutors() throws Exception {
+        AtomicInteger running = new AtomicInteger();
+        List<String> ran = Collections.synchronizedList(new ArrayList<>());
+        QueueOptions options = QueueOptions.unlimited().rateLimit(5, Duration.ofSeconds(1));
+        engine("rate-a", options, new Workflow<?, ?>[1], running, new AtomicInteger(), ran).start();
+        engine("rate-b", options, new Workflow<?, ?>[1], running, new AtomicInteger(), ran).start();
+        db.execute("SELECT tandem.enqueue_workflow('slow', to_jsonb('rate-' || g), 'limited') FROM generate_series(1, 12) g");
+        awaitCount("SELECT count(*) FROM tandem.workflows WHERE status = 'SUCCESS' AND input #>> '{}' LIKE 'rate-%'", 12);
+        // No one-second window holds more than 5 starts.
+        assertThat(db.queryLong("SELECT max((SELECT count(*) FROM tandem.workflow_status b"
+                + " WHERE b.input #>> '{}' LIKE 'rate-%' AND b.started_at >= a.started_at"
+                + " AND b.started_at < a.started_at + interval '1 second'))"
+                + " FROM tandem.workflow_status a WHERE a.input #>> '{}' LIKE 'rate-%'")).isBetween(1L, 5L);
+        assertThat(db.queryLong("SELECT (extract(epoch FROM max(started_at) - min(started_at)) * 1000)::bigint"
+                + " FROM tandem.workflow_status WHERE input #>> '{}' LIKE 'rate-%'")).isGreaterThanOrEqualTo(1900L);
+    }
+
+    @Test
+    void partitionConcurrencyKeepsOneTenantFromTakingEverySlot() throws Exception {
+        java.util.Map<String, AtomicInteger> runningPerKey = new java.util.concurrent.ConcurrentHashMap<>();
+        AtomicInteger maxPerKey = new AtomicInteger();
+        AtomicInteger running = new AtomicInteger();
+        AtomicInteger maxOverall = new AtomicInteger();
+        Tandem t = Tandem.builder()
+                .dataSource(db.dataSource())
+                .queue("tenants", QueueOptions.unlimited().partitionConcurrency(1))
+                .pollInterval(Duration.ofMillis(100))
+                .build();
+        engines.add(t);
+        t.register("tenant-job", String.class, (ctx, s) -> ctx.step("work", () -> {
+            AtomicInteger mine = runningPerKey.computeIfAbsent(s.substring(0, 1), k -> new AtomicInteger());
+            maxPerKey.accumulateAndGet(mine.incrementAndGet(), Math::max);
+            maxOverall.accumulateAndGet(running.incrementAndGet(), Math::max);
+            Thread.sleep(60);
+            running.decrementAndGet();
+            mine.decrementAndGet();
+            return s;
+        }));
+        t.start();
+        try (Connection c = db.dataSource().getConnection(); var st = c.createStatement()) {
+            c.setAutoCommit(false); // all nine become visible at once
+            st.execute("SELECT tandem.enqueue_workflow('tenant-job', to_jsonb('a' || g), 'tenants', partition_key => 'a')"
+                    + " FROM generate_series(1, 6) g");
+            st.execute("SELECT tandem.enqueue_workflow('tenant-job', to_jsonb('b' || g), 'tenants', partition_key => 'b')"
+                    + " FROM generate_series(1, 3) g");
+            c.commit();
+        }
+        awaitCount("SELECT count(*) FROM tandem.workflows WHERE name = 'tenant-job' AND status = 'SUCCESS'", 9);
+        assertThat(maxPerKey.get()).isEqualTo(1);
+        assertThat(maxOverall.get()).as("the two tenants ran side by side").isEqualTo(2);
+        // Tenant b, enqueued after all of a's work, did not wait for a's queue to drain.
+        assertThat(db.queryLong("SELECT count(*) FROM tandem.workflows WHERE name = 'tenant-job' AND partition_key = 'a'"
+                + " AND started_at > (SELECT max(started_at) FROM tandem.workflows WHERE partition_key = 'b')"))
+                .isPositive();
+    }
+
     private static void awaitCount(String sql, long expected) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (db.queryLong(sql) < expected) {

@@ -112,11 +112,17 @@ DELETE FROM tandem.executors e
 SELECT tandem.enqueue_workflow(?, ?::jsonb, ?, ?, ?, ?, ?, ?::interval);
 
 -- name: upsertQueue
-INSERT INTO tandem.queues (name, concurrency, worker_concurrency) VALUES (?, ?, ?)
-ON CONFLICT (name) DO UPDATE SET concurrency = excluded.concurrency, worker_concurrency = excluded.worker_concurrency;
+INSERT INTO tandem.queues (name, concurrency, worker_concurrency, rate_limit, rate_period, partition_concurrency)
+VALUES (?, ?, ?, ?, ?::interval, ?)
+ON CONFLICT (name) DO UPDATE
+   SET concurrency = excluded.concurrency, worker_concurrency = excluded.worker_concurrency,
+       rate_limit = excluded.rate_limit, rate_period = excluded.rate_period,
+       partition_concurrency = excluded.partition_concurrency;
 
 -- name: loadQueues
-SELECT name, concurrency, worker_concurrency FROM tandem.queues;
+SELECT name, concurrency, worker_concurrency, rate_limit, (extract(epoch FROM rate_period) * 1000)::bigint,
+       partition_concurrency
+FROM tandem.queues;
 
 -- name: claimQueued
 -- Dequeue for a queue without a global limit: up to the given number of waiting workflows of the names this
@@ -135,30 +141,86 @@ UPDATE tandem.workflow_status w
 RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name;
 
 -- name: lockQueue
--- First statement of a limited dequeue's transaction: serializes the dequeuers of one queue across all executors.
--- It must be a statement of its own: in READ COMMITTED the next statement then takes a snapshot that sees every
--- claim committed before the lock was granted (a count in the same statement would use a snapshot from before the
--- wait, and the limit would not hold). Lock order: tandem.queues row, then workflow rows.
-SELECT q.concurrency FROM tandem.queues q WHERE q.name = ? FOR UPDATE;
+-- First statement of a limited dequeue's transaction: serializes the dequeuers of one queue across all executors,
+-- and reads the queue's current limits. It must be a statement of its own: in READ COMMITTED the next statement then
+-- takes a snapshot that sees every claim committed before the lock was granted (a count in the same statement would
+-- use a snapshot from before the wait, and the limit would not hold). Lock order: tandem.queues row, then workflows.
+SELECT q.concurrency, q.rate_limit, q.rate_period::text, q.partition_concurrency
+FROM tandem.queues q WHERE q.name = ? FOR UPDATE;
 
 -- name: claimQueuedLimited
--- Second statement: claims at most the queue's free slots (its concurrency minus what RUNNING in it now).
-WITH busy AS (
-    SELECT count(*) AS n FROM tandem.workflow_status r WHERE r.queue_name = ? AND r.status = 'RUNNING'
+-- Second statement, for a queue without partition_concurrency: claims at most what the global limits leave free:
+-- concurrency minus what is RUNNING in the queue, and rate_limit minus the starts within rate_period. Parameters:
+-- queue, names, batch size, concurrency, rate_limit, rate_period, partition_concurrency (unused), executor id.
+WITH params AS (
+    SELECT ?::text AS queue, ?::text[] AS names, ?::int AS batch, ?::int AS concurrency, ?::int AS rate_limit,
+           ?::interval AS rate_period, ?::int AS partition_concurrency
+), quota AS (
+    SELECT greatest(0, least(p.batch,
+               coalesce(p.concurrency - (SELECT count(*) FROM tandem.workflow_status r
+                                          WHERE r.queue_name = p.queue AND r.status = 'RUNNING'), p.batch),
+               coalesce(p.rate_limit - (SELECT count(*) FROM tandem.workflow_status r
+                                         WHERE r.queue_name = p.queue AND r.started_at > now() - p.rate_period),
+                        p.batch))) AS n
+    FROM params p
 ), picked AS (
     SELECT o.workflow_id
-      FROM tandem.workflow_status o
-     WHERE o.queue_name = ? AND o.status IN ('ENQUEUED', 'DELAYED')
-       AND (o.not_before IS NULL OR o.not_before <= now())
-       AND o.name = ANY (?::text[])
-     ORDER BY o.priority DESC, o.created_at
-     LIMIT (SELECT greatest(0, least(?, ? - busy.n)) FROM busy)
-       FOR UPDATE SKIP LOCKED
+    FROM tandem.workflow_status o, params p
+    WHERE o.queue_name = p.queue AND o.status IN ('ENQUEUED', 'DELAYED')
+      AND (o.not_before IS NULL OR o.not_before <= now())
+      AND o.name = ANY (p.names)
+    ORDER BY o.priority DESC, o.created_at
+    LIMIT (SELECT n FROM quota)
+    FOR UPDATE OF o SKIP LOCKED
 )
 UPDATE tandem.workflow_status w
    SET status = 'RUNNING', executor_id = ?, attempts = w.attempts + 1, started_at = now(), updated_at = now()
   FROM picked
  WHERE w.workflow_id = picked.workflow_id
+RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name;
+
+-- name: claimQueuedPartitioned
+-- Second statement, for a queue with partition_concurrency: as claimQueuedLimited, and per partition key at most
+-- that many RUNNING (a NULL key is one partition of its own). Parameters: queue, names, batch size, concurrency,
+-- rate_limit, rate_period, partition_concurrency, executor id. The queue lock makes SKIP LOCKED unnecessary here
+-- (window functions cannot take row locks); the UPDATE re-checks the status of each row it claims.
+WITH params AS (
+    SELECT ?::text AS queue, ?::text[] AS names, ?::int AS batch, ?::int AS concurrency, ?::int AS rate_limit,
+           ?::interval AS rate_period, ?::int AS partition_concurrency
+), quota AS (
+    SELECT greatest(0, least(p.batch,
+               coalesce(p.concurrency - (SELECT count(*) FROM tandem.workflow_status r
+                                          WHERE r.queue_name = p.queue AND r.status = 'RUNNING'), p.batch),
+               coalesce(p.rate_limit - (SELECT count(*) FROM tandem.workflow_status r
+                                         WHERE r.queue_name = p.queue AND r.started_at > now() - p.rate_period),
+                        p.batch))) AS n
+    FROM params p
+), running_by_key AS (
+    SELECT r.partition_key, count(*) AS n
+    FROM tandem.workflow_status r, params p
+    WHERE r.queue_name = p.queue AND r.status = 'RUNNING' AND p.partition_concurrency IS NOT NULL
+    GROUP BY r.partition_key
+), candidates AS (
+    SELECT o.workflow_id, o.priority, o.created_at,
+           row_number() OVER (PARTITION BY o.partition_key ORDER BY o.priority DESC, o.created_at)
+               + coalesce(k.n, 0) AS slot
+    FROM tandem.workflow_status o
+    CROSS JOIN params p
+    LEFT JOIN running_by_key k ON k.partition_key IS NOT DISTINCT FROM o.partition_key
+    WHERE o.queue_name = p.queue AND o.status IN ('ENQUEUED', 'DELAYED')
+      AND (o.not_before IS NULL OR o.not_before <= now())
+      AND o.name = ANY (p.names)
+), picked AS (
+    SELECT c.workflow_id
+    FROM candidates c, params p
+    WHERE p.partition_concurrency IS NULL OR c.slot <= p.partition_concurrency
+    ORDER BY c.priority DESC, c.created_at
+    LIMIT (SELECT n FROM quota)
+)
+UPDATE tandem.workflow_status w
+   SET status = 'RUNNING', executor_id = ?, attempts = w.attempts + 1, started_at = now(), updated_at = now()
+  FROM picked
+ WHERE w.workflow_id = picked.workflow_id AND w.status IN ('ENQUEUED', 'DELAYED')
 RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name;
 
 -- name: nextDelayed

@@ -42,7 +42,7 @@ public final class SystemDatabase {
             throw new IllegalStateException("insertTransactionCheckpoints must have exactly two parameters");
         }
         for (String name : List.of("insertTransactionCheckpoints", "loadSteps", "loadStep", "enqueueWorkflow",
-                "upsertQueue", "loadQueues", "claimQueued", "lockQueue", "claimQueuedLimited", "nextDelayed",
+                "upsertQueue", "loadQueues", "claimQueued", "lockQueue", "claimQueuedLimited", "claimQueuedPartitioned", "nextDelayed",
                 "cancelWorkflow", "resumeWorkflow", "sendMessage", "failUnknownWorkflows", "unknownWaiting",
                 "loadWorkflow", "registerExecutor", "heartbeat", "expireExecutor", "claimOrphans",
                 "forgetDeadExecutors")) {
@@ -363,7 +363,14 @@ public final class SystemDatabase {
     }
 
     /** A queue's limits; null means none. */
-    public record QueueRow(String name, @Nullable Integer concurrency, @Nullable Integer workerConcurrency) {}
+    public record QueueRow(String name, @Nullable Integer concurrency, @Nullable Integer workerConcurrency,
+            @Nullable Integer rateLimit, @Nullable Duration ratePeriod, @Nullable Integer partitionConcurrency) {
+
+        /** Whether a dequeue must serialize with other executors' dequeues of this queue. */
+        boolean limitedGlobally() {
+            return concurrency != null || rateLimit != null || partitionConcurrency != null;
+        }
+    }
 
     public void upsertQueue(QueueRow queue) throws SQLException {
         try (Connection conn = dataSource.getConnection();
@@ -371,6 +378,9 @@ public final class SystemDatabase {
             ps.setString(1, queue.name());
             ps.setObject(2, queue.concurrency(), java.sql.Types.INTEGER);
             ps.setObject(3, queue.workerConcurrency(), java.sql.Types.INTEGER);
+            ps.setObject(4, queue.rateLimit(), java.sql.Types.INTEGER);
+            ps.setString(5, queue.ratePeriod() == null ? null : interval(queue.ratePeriod()));
+            ps.setObject(6, queue.partitionConcurrency(), java.sql.Types.INTEGER);
             ps.executeUpdate();
         }
     }
@@ -381,7 +391,10 @@ public final class SystemDatabase {
                 ResultSet rs = ps.executeQuery()) {
             List<QueueRow> rows = new ArrayList<>();
             while (rs.next()) {
-                rows.add(new QueueRow(rs.getString(1), (Integer) rs.getObject(2), (Integer) rs.getObject(3)));
+                Long periodMillis = (Long) rs.getObject(5);
+                rows.add(new QueueRow(rs.getString(1), (Integer) rs.getObject(2), (Integer) rs.getObject(3),
+                        (Integer) rs.getObject(4), periodMillis == null ? null : Duration.ofMillis(periodMillis),
+                        (Integer) rs.getObject(6)));
             }
             return rows;
         }
@@ -392,7 +405,7 @@ public final class SystemDatabase {
             throws SQLException {
         try (Connection conn = dataSource.getConnection()) {
             Array nameArray = conn.createArrayOf("text", names.toArray());
-            if (queue.concurrency() == null) {
+            if (!queue.limitedGlobally()) {
                 try (PreparedStatement ps = conn.prepareStatement(queries.get("claimQueued"))) {
                     ps.setString(1, executorId);
                     ps.setString(2, queue.name());
@@ -403,23 +416,33 @@ public final class SystemDatabase {
             }
             conn.setAutoCommit(false);
             try {
+                // The row's current limits win over the ones this executor loaded a moment ago.
                 Integer concurrency = null;
+                Integer rateLimit = null;
+                String ratePeriod = null;
+                Integer partitionConcurrency = null;
                 try (PreparedStatement lock = conn.prepareStatement(queries.get("lockQueue"))) {
                     lock.setString(1, queue.name());
                     try (ResultSet rs = lock.executeQuery()) {
                         if (rs.next()) {
                             concurrency = (Integer) rs.getObject(1);
+                            rateLimit = (Integer) rs.getObject(2);
+                            ratePeriod = rs.getString(3);
+                            partitionConcurrency = (Integer) rs.getObject(4);
                         }
                     }
                 }
                 List<ClaimedRow> rows;
-                try (PreparedStatement ps = conn.prepareStatement(queries.get("claimQueuedLimited"))) {
+                String claim = partitionConcurrency != null ? "claimQueuedPartitioned" : "claimQueuedLimited";
+                try (PreparedStatement ps = conn.prepareStatement(queries.get(claim))) {
                     ps.setString(1, queue.name());
-                    ps.setString(2, queue.name());
-                    ps.setArray(3, nameArray);
-                    ps.setInt(4, limit);
-                    ps.setInt(5, concurrency != null ? concurrency : limit); // the row's current limit wins
-                    ps.setString(6, executorId);
+                    ps.setArray(2, nameArray);
+                    ps.setInt(3, limit);
+                    ps.setObject(4, concurrency, java.sql.Types.INTEGER);
+                    ps.setObject(5, rateLimit, java.sql.Types.INTEGER);
+                    ps.setString(6, ratePeriod);
+                    ps.setObject(7, partitionConcurrency, java.sql.Types.INTEGER);
+                    ps.setString(8, executorId);
                     rows = claimed(ps);
                 }
                 conn.commit();

@@ -10,10 +10,14 @@ ALTER TABLE tandem.workflow_status
 
 -- Named queues. 'default' always exists. NULL limits mean "no limit".
 CREATE TABLE tandem.queues (
-    name               text PRIMARY KEY CHECK (name <> ''),
-    concurrency        int CHECK (concurrency > 0),        -- RUNNING at once, across all executors
-    worker_concurrency int CHECK (worker_concurrency > 0), -- RUNNING at once on one executor
-    created_at         timestamptz NOT NULL DEFAULT now()
+    name                  text PRIMARY KEY CHECK (name <> ''),
+    concurrency           int CHECK (concurrency > 0),           -- RUNNING at once, across all executors
+    worker_concurrency    int CHECK (worker_concurrency > 0),    -- RUNNING at once on one executor
+    rate_limit            int CHECK (rate_limit > 0),            -- at most this many starts ...
+    rate_period           interval CHECK (rate_period > interval '0'), -- ... per this period, across all executors
+    partition_concurrency int CHECK (partition_concurrency > 0), -- RUNNING at once per partition key
+    created_at            timestamptz NOT NULL DEFAULT now(),
+    CHECK ((rate_limit IS NULL) = (rate_period IS NULL))
 );
 INSERT INTO tandem.queues (name) VALUES ('default');
 
@@ -23,6 +27,9 @@ CREATE INDEX workflow_status_queued_idx ON tandem.workflow_status (queue_name, p
 -- Global concurrency limits count what runs in a queue.
 CREATE INDEX workflow_status_queue_running_idx ON tandem.workflow_status (queue_name)
     WHERE status = 'RUNNING' AND queue_name IS NOT NULL;
+-- Rate limits count recent starts in a queue.
+CREATE INDEX workflow_status_queue_started_idx ON tandem.workflow_status (queue_name, started_at)
+    WHERE started_at IS NOT NULL AND queue_name IS NOT NULL;
 -- A deduplication id is refused while another workflow with it is waiting or running in the same queue.
 CREATE UNIQUE INDEX workflow_status_dedup_idx ON tandem.workflow_status (queue_name, deduplication_id)
     WHERE deduplication_id IS NOT NULL AND status IN ('ENQUEUED', 'DELAYED', 'RUNNING');
