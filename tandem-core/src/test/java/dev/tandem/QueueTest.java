@@ -121,6 +121,21 @@ class QueueTest {
     }
 
     @Test
+    void aDroppedListenerConnectionLosesNoWorkflow() {
+        // Kill the worker's LISTEN connection, and enqueue at once: that NOTIFY has nobody to hear it.
+        long killed = db.queryLong("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                + " WHERE datname = current_database() AND query = 'LISTEN tandem_queue'");
+        assertThat(killed).isEqualTo(1);
+        long t0 = System.nanoTime();
+        String id = db.queryString("SELECT tandem.enqueue_workflow('square', '[4]')");
+        assertThat(tandem.<Integer>handle(id).result(WAIT)).isEqualTo(16);
+        // Well within the 30 s poll interval: the worker reconnected and looked at once.
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+        String next = db.queryString("SELECT tandem.enqueue_workflow('square', '[5]')");
+        assertThat(tandem.<Integer>handle(next).result(WAIT)).isEqualTo(25);
+    }
+
+    @Test
     void badCallsAreRefusedClearlyAndWriteNothing() {
         long before = db.queryLong("SELECT count(*) FROM tandem.workflow_status");
         assertSqlError("SELECT tandem.enqueue_workflow(NULL)", "workflow_name must not be null or empty");
