@@ -1,4 +1,5 @@
--- Named queries of the engine, loaded once at start (dev.tandem.internal.db.Queries).
+-- Named queries of the engine, loaded once at start (dev.tandem.internal.db.Queries). A line
+-- `-- include: name` inside a query stands for that (earlier) query's text.
 -- Every statement the engine sends is here. A batch of rows is bound as one JSON array (jsonb_to_recordset), so one
 -- statement serves any number of rows, and inputs and outputs, already JSON, are embedded as they are.
 
@@ -151,10 +152,8 @@ RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name;
 SELECT q.concurrency, q.rate_limit, q.rate_period::text, q.partition_concurrency
 FROM tandem.queues q WHERE q.name = ? FOR UPDATE;
 
--- name: claimQueuedLimited
--- Second statement, for a queue without partition_concurrency: claims at most what the global limits leave free:
--- concurrency minus what is RUNNING in the queue, and rate_limit minus the starts within rate_period. Parameters:
--- queue, names, batch size, concurrency, rate_limit, rate_period, partition_concurrency (unused), executor id.
+-- name: claimQueue.quota
+-- Included by the two limited claims: their parameters, and how many the global limits let them claim now.
 WITH params AS (
     SELECT ?::text AS queue, ?::text[] AS names, ?::int AS batch, ?::int AS concurrency, ?::int AS rate_limit,
            ?::interval AS rate_period, ?::int AS partition_concurrency
@@ -166,6 +165,12 @@ WITH params AS (
                                          WHERE r.queue_name = p.queue AND r.started_at > now() - p.rate_period),
                         p.batch))) AS n
     FROM params p
+
+-- name: claimQueuedLimited
+-- Second statement, for a queue without partition_concurrency: claims at most what the global limits leave free:
+-- concurrency minus what is RUNNING in the queue, and rate_limit minus the starts within rate_period. Parameters:
+-- queue, names, batch size, concurrency, rate_limit, rate_period, partition_concurrency (unused), executor id.
+-- include: claimQueue.quota
 ), picked AS (
     SELECT o.workflow_id
     FROM tandem.workflow_status o, params p
@@ -187,17 +192,7 @@ RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name;
 -- that many RUNNING (a NULL key is one partition of its own). Parameters: queue, names, batch size, concurrency,
 -- rate_limit, rate_period, partition_concurrency, executor id. The queue lock makes SKIP LOCKED unnecessary here
 -- (window functions cannot take row locks); the UPDATE re-checks the status of each row it claims.
-WITH params AS (
-    SELECT ?::text AS queue, ?::text[] AS names, ?::int AS batch, ?::int AS concurrency, ?::int AS rate_limit,
-           ?::interval AS rate_period, ?::int AS partition_concurrency
-), quota AS (
-    SELECT greatest(0, least(p.batch,
-               coalesce(p.concurrency - (SELECT count(*) FROM tandem.workflow_status r
-                                          WHERE r.queue_name = p.queue AND r.status = 'RUNNING'), p.batch),
-               coalesce(p.rate_limit - (SELECT count(*) FROM tandem.workflow_status r
-                                         WHERE r.queue_name = p.queue AND r.started_at > now() - p.rate_period),
-                        p.batch))) AS n
-    FROM params p
+-- include: claimQueue.quota
 ), running_by_key AS (
     SELECT r.partition_key, count(*) AS n
     FROM tandem.workflow_status r, params p

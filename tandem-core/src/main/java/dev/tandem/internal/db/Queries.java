@@ -7,7 +7,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The engine's SQL, read once from {@code queries.sql}: blocks that start with a {@code -- name: x} line. A name
+ * The engine's SQL, read once from {@code queries.sql}: blocks that start with a {@code -- name: x} line; a line
+ * {@code -- include: y} in a block stands for the text of an earlier block {@code y}. A name
  * that is asked for and missing is a packaging bug, so it fails at start, not mid-run.
  */
 final class Queries {
@@ -41,6 +42,14 @@ final class Queries {
                 }
                 name = trimmed.substring("-- name:".length()).strip();
                 sql.setLength(0);
+            } else if (name != null && trimmed.startsWith("-- include:")) {
+                String included = trimmed.substring("-- include:".length()).strip();
+                String includedSql = result.get(included);
+                if (includedSql == null) {
+                    throw new IllegalStateException("query '" + name + "' includes '" + included
+                            + "', which is not defined before it");
+                }
+                sql.append(includedSql).append('\n');
             } else if (name != null && !trimmed.startsWith("--")) {
                 sql.append(line).append('\n');
             }
