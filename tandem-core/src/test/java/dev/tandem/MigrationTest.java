@@ -349,4 +349,17 @@ class MigrationTest {
         again.start();
         assertOneRowPerVersion(ds);
     }
+
+    @Test
+    void aMigrationFileChangedAfterItWasAppliedIsRefused() throws Exception {
+        HikariDataSource ds = freshDatabase();
+        Migrator.migrate(ds);
+        execute(ds, "UPDATE tandem.schema_version SET checksum = 'not-the-file' WHERE version = 2");
+        assertThatThrownBy(() -> Migrator.migrate(ds))
+                .isInstanceOf(TandemException.class)
+                .hasMessageContaining("V2__queues.sql differs from the one applied");
+        assertThatThrownBy(() -> Migrator.verify(ds))
+                .isInstanceOf(TandemException.class)
+                .hasMessageContaining("V2__queues.sql differs");
+    }
 }

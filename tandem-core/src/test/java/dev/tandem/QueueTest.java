@@ -146,6 +146,10 @@ class QueueTest {
         assertSqlError("SELECT tandem.enqueue_workflow('square', '[1]', delay => '-1 minute')",
                 "delay must not be negative");
         assertSqlError("SELECT tandem.enqueue_workflow('square', NULL)", "args must not be null");
+        db.queryString("SELECT tandem.enqueue_workflow('square', '[2]', workflow_id => 'taken')");
+        before++;
+        assertSqlError("SELECT tandem.enqueue_workflow('process_order', '[2]', workflow_id => 'taken')",
+                "workflow id \"taken\" is already used by workflow \"square\", not \"process_order\"");
         assertThat(db.queryLong("SELECT count(*) FROM tandem.workflow_status")).isEqualTo(before);
 
         assertThatThrownBy(() -> square.enqueue(1, EnqueueOptions.defaults().queue("nope")))

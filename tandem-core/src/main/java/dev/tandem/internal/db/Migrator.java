@@ -4,10 +4,14 @@ import dev.tandem.TandemException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.HexFormat;
 import java.util.List;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -42,10 +46,18 @@ public final class Migrator {
                     throw new TandemException("the tandem schema is at version " + current
                             + ", newer than this Tandem library knows (" + LATEST_VERSION + "); upgrade the library");
                 }
+                checkApplied(conn, Math.min(current, LATEST_VERSION));
                 for (int v = current + 1; v <= LATEST_VERSION; v++) {
                     String file = MIGRATIONS.get(v - 1);
                     log.info("applying Tandem migration {}", file);
-                    st.execute(read(file));
+                    String sql = read(file);
+                    st.execute(sql);
+                    try (PreparedStatement ps = conn.prepareStatement(
+                            "UPDATE tandem.schema_version SET checksum = ? WHERE version = ?")) {
+                        ps.setString(1, checksum(sql));
+                        ps.setInt(2, v);
+                        ps.executeUpdate();
+                    }
                 }
                 conn.commit();
             } catch (SQLException | RuntimeException e) {
@@ -62,6 +74,9 @@ public final class Migrator {
         int current;
         try (Connection conn = dataSource.getConnection()) {
             current = currentVersion(conn);
+            if (current == LATEST_VERSION) {
+                checkApplied(conn, current);
+            }
         } catch (SQLException e) {
             throw new TandemException("failed to read the tandem schema version: " + e.getMessage(), e);
         }
@@ -69,6 +84,40 @@ public final class Migrator {
             throw new TandemException("the tandem schema is at version " + current + " but this library needs "
                     + LATEST_VERSION + "; apply the migrations shipped in tandem-core under dev/tandem/db/migration/"
                     + " or let Tandem migrate (Tandem.builder().migrate(true))");
+        }
+    }
+
+    /**
+     * Refuses to run on a schema whose applied migration files differ from the ones this library ships: they would
+     * describe a schema that is not the one in the database. Files applied by another tool have no checksum.
+     */
+    static void checkApplied(Connection conn, int upTo) throws SQLException {
+        if (upTo == 0) {
+            return;
+        }
+        try (PreparedStatement ps = conn.prepareStatement(
+                "SELECT version, checksum FROM tandem.schema_version WHERE version <= ? AND checksum IS NOT NULL");
+                ) {
+            ps.setInt(1, upTo);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String file = MIGRATIONS.get(rs.getInt(1) - 1);
+                    if (!checksum(read(file)).equals(rs.getString(2))) {
+                        throw new TandemException("migration " + file + " differs from the one applied to this"
+                                + " database; a released migration must never change. Restore it, or recreate the"
+                                + " schema of a development database (DROP SCHEMA tandem CASCADE)");
+                    }
+                }
+            }
+        }
+    }
+
+    static String checksum(String sql) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(sql.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
         }
     }
 

@@ -6,7 +6,8 @@ CREATE SCHEMA IF NOT EXISTS tandem;
 
 CREATE TABLE IF NOT EXISTS tandem.schema_version (
     version    int PRIMARY KEY,
-    applied_at timestamptz NOT NULL DEFAULT now()
+    applied_at timestamptz NOT NULL DEFAULT now(),
+    checksum   text  -- SHA-256 of the file, when Tandem applied it; a file changed since then is refused at start
 );
 
 -- One row per workflow execution. workflow_id is the caller's idempotency key.

@@ -62,6 +62,7 @@ AS $$
 DECLARE
     v_id     text := coalesce(enqueue_workflow.workflow_id, gen_random_uuid()::text);
     v_status text := 'ENQUEUED';
+    v_existing text;
 BEGIN
     IF workflow_name IS NULL OR btrim(workflow_name) = '' THEN
         RAISE EXCEPTION 'tandem.enqueue_workflow: workflow_name must not be null or empty'
@@ -101,11 +102,19 @@ BEGIN
     ON CONFLICT DO NOTHING;
     IF FOUND THEN
         PERFORM pg_notify('tandem_queue', queue_name);
-    ELSIF NOT EXISTS (SELECT 1 FROM tandem.workflow_status w WHERE w.workflow_id = v_id) THEN
-        RAISE EXCEPTION 'tandem.enqueue_workflow: deduplication id "%" is already used by an active workflow in queue "%"',
-            deduplication_id, queue_name
-            USING ERRCODE = 'unique_violation',
-                  HINT = 'Wait until that workflow ends, or use another deduplication id.';
+    ELSE
+        SELECT w.name INTO v_existing FROM tandem.workflow_status w WHERE w.workflow_id = v_id;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'tandem.enqueue_workflow: deduplication id "%" is already used by an active workflow in queue "%"',
+                deduplication_id, queue_name
+                USING ERRCODE = 'unique_violation',
+                      HINT = 'Wait until that workflow ends, or use another deduplication id.';
+        ELSIF v_existing <> workflow_name THEN
+            RAISE EXCEPTION 'tandem.enqueue_workflow: workflow id "%" is already used by workflow "%", not "%"',
+                v_id, v_existing, workflow_name
+                USING ERRCODE = 'unique_violation',
+                      HINT = 'Workflow ids are unique across workflow names.';
+        END IF;
     END IF;
     RETURN v_id;
 END;
