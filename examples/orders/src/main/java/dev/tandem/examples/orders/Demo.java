@@ -112,7 +112,7 @@ final class Demo {
     }
 
     private static long countPayments(Connection conn) throws SQLException {
-        try (PreparedStatement ps = conn.prepareStatement("SELECT count(*) FROM payments");
+        try (PreparedStatement ps = conn.prepareStatement("SELECT count(*) FROM crash_demo.payments");
                 ResultSet rs = ps.executeQuery()) {
             rs.next();
             return rs.getLong(1);

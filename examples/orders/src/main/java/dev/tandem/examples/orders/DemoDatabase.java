@@ -20,6 +20,14 @@ final class DemoDatabase implements AutoCloseable {
 
     /** The database named by {@code --database-url}, else by the environment, else a new embedded one. */
     static DemoDatabase open(String urlOption) throws IOException, DemoOptions.UsageException {
+        return open(urlOption, true);
+    }
+
+    /**
+     * Like {@link #open(String)}. With {@code stopOnExit} false, an embedded PostgreSQL does not stop itself in a
+     * shutdown hook of its own (hooks run concurrently): the caller's hook stops it, after closing what uses it.
+     */
+    static DemoDatabase open(String urlOption, boolean stopOnExit) throws IOException, DemoOptions.UsageException {
         if (urlOption != null) {
             return new DemoDatabase(urlOption, withoutPassword(urlOption) + " (from --database-url)", null);
         }
@@ -33,7 +41,7 @@ final class DemoDatabase implements AutoCloseable {
                     withoutPassword(fromEnvironment) + " (from " + URL_VARIABLE + ")", null);
         }
         System.out.println("no --database-url or " + URL_VARIABLE + ": starting an embedded PostgreSQL...");
-        EmbeddedPostgres postgres = EmbeddedPostgres.builder().start();
+        EmbeddedPostgres postgres = EmbeddedPostgres.builder().setRegisterShutdownHook(stopOnExit).start();
         String url = postgres.getJdbcUrl("postgres", "postgres");
         return new DemoDatabase(url, "embedded PostgreSQL at " + url + " (stopped at the end)", postgres);
     }
@@ -46,9 +54,14 @@ final class DemoDatabase implements AutoCloseable {
         return description;
     }
 
+    /** For an embedded PostgreSQL, a psql command that connects to it (user and database postgres); else null. */
+    String psqlCommand() {
+        return embedded == null ? null : "psql -h localhost -p " + embedded.getPort() + " -U postgres postgres";
+    }
+
     /** The URL fit to print: a password in it is masked. */
     static String withoutPassword(String url) {
-        return url.replaceAll("(?i)(password=)[^&]*", "$1***");
+        return url.replaceAll("(?i)(password=)[^&]*", "$1***").replaceFirst("(//[^/:@]*:)[^/@]*@", "$1***@");
     }
 
     @Override

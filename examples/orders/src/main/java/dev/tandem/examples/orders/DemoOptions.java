@@ -12,6 +12,7 @@ record DemoOptions(String databaseUrl, int orders, boolean crash, boolean help) 
 
     static final String USAGE = """
             Usage: java -jar orders.jar [--database-url URL] [--orders N] [--no-crash]
+                   java -jar orders.jar serve [--database-url URL]     (serve mode: see below)
 
             Tandem demo: a batch of orders is paid and the warehouse is notified, one durable
             workflow per order. The charge (payment row, account debit, order status) commits in
@@ -27,9 +28,10 @@ record DemoOptions(String databaseUrl, int orders, boolean crash, boolean help) 
                                   jdbc:postgresql://127.0.0.1:5432/test?user=postgres
                                   Default: $TANDEM_DATABASE_URL, else an embedded PostgreSQL
                                   started for this run and stopped at the end.
-                                  The demo creates and empties its own tables there (accounts,
-                                  orders, payments, warehouse_notifications) and Tandem's schema
-                                  'tandem' (from which it deletes its earlier process_order runs).
+                                  The demo creates and empties its own tables there, in schema
+                                  crash_demo (accounts, orders, payments, warehouse_notifications),
+                                  and Tandem's schema 'tandem' (from which it deletes its earlier
+                                  crash_demo_order runs).
               --orders N          how many orders to process (default 200)
               --no-crash          do not kill the worker; one worker processes the whole batch
               --crash             kill the worker partway through (the default)

@@ -4,13 +4,14 @@ import dev.tandem.WorkflowContext;
 import dev.tandem.WorkflowFunction;
 
 /**
- * Workflow {@code process_order}: quote, charge, notify the warehouse, ship. Its input is the order id.
+ * Workflow {@code crash_demo_order}: quote, charge, notify the warehouse, ship. Its input is the order id. (Its name
+ * and ids differ from those of {@code serve} mode's {@code process_order}, so that the two never meet in one database.)
  *
  * <p>After a crash Tandem runs this function again from the top: every step that completed returns its recorded
  * result instead of running again, and the first one that did not complete runs (again).
  */
 final class OrderWorkflow implements WorkflowFunction<Long, String> {
-    static final String NAME = "process_order";
+    static final String NAME = "crash_demo_order";
 
     private final Shop shop;
     private final Warehouse warehouse;
@@ -22,7 +23,7 @@ final class OrderWorkflow implements WorkflowFunction<Long, String> {
 
     /** The workflow id of an order: starting the same order twice finds the first execution instead. */
     static String workflowId(long orderId) {
-        return "order-" + orderId;
+        return "crash-demo-order-" + orderId;
     }
 
     @Override

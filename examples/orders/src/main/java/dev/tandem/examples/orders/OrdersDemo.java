@@ -2,7 +2,10 @@ package dev.tandem.examples.orders;
 
 import java.util.Arrays;
 
-/** Entry point: the demo, or the hidden {@code worker} subcommand that the demo runs in child JVMs. */
+/**
+ * Entry point: the crash demo (the default), {@code serve} mode, or the hidden {@code worker} subcommand that the crash
+ * demo runs in child JVMs.
+ */
 public final class OrdersDemo {
     private OrdersDemo() {}
 
@@ -11,10 +14,14 @@ public final class OrdersDemo {
         try {
             if (args.length > 0 && args[0].equals(OrderWorker.COMMAND)) {
                 exitCode = OrderWorker.run(Arrays.copyOfRange(args, 1, args.length));
+            } else if (args.length > 0 && args[0].equals(Serve.COMMAND)) {
+                exitCode = Serve.run(Arrays.copyOfRange(args, 1, args.length));
             } else {
                 DemoOptions options = DemoOptions.parse(args);
                 if (options.help()) {
                     System.out.print(DemoOptions.USAGE);
+                    System.out.println();
+                    System.out.print(Serve.USAGE);
                     exitCode = 0;
                 } else {
                     exitCode = Demo.run(options);

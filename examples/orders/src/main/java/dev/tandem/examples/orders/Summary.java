@@ -25,16 +25,17 @@ record Summary(
         long[] workflows = longs(conn, "SELECT count(*) FILTER (WHERE status = 'SUCCESS'),"
                 + " count(*) FILTER (WHERE attempts > 1) FROM tandem.workflows WHERE name = '"
                 + OrderWorkflow.NAME + "'");
-        long[] payments = longs(conn, "SELECT count(*), count(DISTINCT order_id) FROM payments");
-        long[] wrongAmounts = longs(conn, "SELECT count(*) FROM payments p JOIN orders o ON o.id = p.order_id"
-                + " WHERE p.amount_cents <> o.amount_cents");
+        long[] payments = longs(conn, "SELECT count(*), count(DISTINCT order_id) FROM crash_demo.payments");
+        long[] wrongAmounts = longs(conn, "SELECT count(*) FROM crash_demo.payments p"
+                + " JOIN crash_demo.orders o ON o.id = p.order_id WHERE p.amount_cents <> o.amount_cents");
         // Each account must be down by exactly the payments of its own orders: a double debit shows here.
-        long[] inconsistentAccounts = longs(conn, "SELECT count(*) FROM accounts a WHERE a.balance_cents <> "
-                + Shop.INITIAL_BALANCE_CENTS + " - (SELECT coalesce(sum(p.amount_cents), 0) FROM payments p"
-                + " JOIN orders o ON o.id = p.order_id WHERE o.customer = a.id)");
-        long[] shipped = longs(conn, "SELECT count(*) FROM orders WHERE status = 'SHIPPED'");
+        long[] inconsistentAccounts = longs(conn, "SELECT count(*) FROM crash_demo.accounts a"
+                + " WHERE a.balance_cents <> " + Shop.INITIAL_BALANCE_CENTS
+                + " - (SELECT coalesce(sum(p.amount_cents), 0) FROM crash_demo.payments p"
+                + " JOIN crash_demo.orders o ON o.id = p.order_id WHERE o.customer = a.id)");
+        long[] shipped = longs(conn, "SELECT count(*) FROM crash_demo.orders WHERE status = 'SHIPPED'");
         long[] notifications = longs(conn, "SELECT count(*), count(DISTINCT order_id),"
-                + " count(DISTINCT idempotency_key) FROM warehouse_notifications");
+                + " count(DISTINCT idempotency_key) FROM crash_demo.warehouse_notifications");
         return new Summary(orders, workflows[0], workflows[1], payments[0], payments[1], wrongAmounts[0],
                 inconsistentAccounts[0], shipped[0], notifications[0], notifications[1], notifications[2]);
     }

@@ -21,7 +21,7 @@ final class Warehouse {
     String notifyShipment(long orderId, String idempotencyKey) throws SQLException, InterruptedException {
         try (Connection conn = dataSource.getConnection();
                 PreparedStatement ps = conn.prepareStatement(
-                        "INSERT INTO warehouse_notifications (order_id, idempotency_key) VALUES (?, ?)")) {
+                        "INSERT INTO crash_demo.warehouse_notifications (order_id, idempotency_key) VALUES (?, ?)")) {
             ps.setLong(1, orderId);
             ps.setString(2, idempotencyKey);
             ps.executeUpdate();
