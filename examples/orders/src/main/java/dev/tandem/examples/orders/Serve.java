@@ -91,31 +91,7 @@ final class Serve {
         Thread shutdownHook = new Thread(running::stopAndHalt, "serve-shutdown");
         Runtime.getRuntime().addShutdownHook(shutdownHook);
         try {
-            System.out.println("serve: database " + database.description());
-            if (database.psqlCommand() != null) {
-                System.out.println("serve: connect with   " + database.psqlCommand());
-            }
-            HikariConfig poolConfig = new HikariConfig();
-            poolConfig.setJdbcUrl(database.url());
-            poolConfig.setMaximumPoolSize(POOL_SIZE);
-            poolConfig.setPoolName("orders-serve");
-            HikariDataSource pool = new HikariDataSource(poolConfig);
-            running.pool = pool;
-
-            createTablesAndTrigger(pool);
-            // One pool for the application and Tandem: transactional steps run on a connection from it.
-            Tandem tandem = Tandem.builder().dataSource(pool).shutdownTimeout(Duration.ofSeconds(5)).build();
-            running.tandem = tandem;
-            ServeWorkflow workflow = new ServeWorkflow(pool);
-            running.workflow = workflow;
-            tandem.register(ServeWorkflow.NAME, Long.class, workflow);
-            tandem.start(); // also runs what was enqueued while no worker ran
-            skipUsedWorkflowIds(pool);
-
-            System.out.println("serve: executor '" + tandem.executorId() + "' runs workflow " + ServeWorkflow.NAME
-                    + " for every new order; stop with Ctrl-C or SIGTERM");
-            System.out.println("serve: ready; try   " + (database.psqlCommand() != null ? database.psqlCommand()
-                    : "psql ...") + " -c \"" + INSERT_EXAMPLE + "\"");
+            running.start();
             new CountDownLatch(1).await(); // until the JVM stops: the shutdown hook closes everything
             return 0;
         } catch (SQLException | TandemException | ServeSetupException | HikariPool.PoolInitializationException e) {
@@ -124,6 +100,21 @@ final class Serve {
             return 1;
         } catch (Exception | Error e) {
             closeAfterFailure(shutdownHook, running);
+            throw e;
+        }
+    }
+
+    /**
+     * Starts serve mode in this JVM on the database at {@code url}, without a shutdown hook and without waiting: the
+     * caller stops it with {@link Running#close()}. For tests; the command line goes through {@link #run}.
+     */
+    static Running start(String url) throws Exception {
+        Running running = new Running(DemoDatabase.open(url, false));
+        try {
+            running.start();
+            return running;
+        } catch (Exception | Error e) {
+            running.close();
             throw e;
         }
     }
@@ -232,8 +223,8 @@ final class Serve {
         }
     }
 
-    /** What serve mode has opened, closed in reverse order by the shutdown hook. */
-    private static final class Running {
+    /** What serve mode has opened, closed in reverse order by the shutdown hook (or by a test). */
+    static final class Running {
         final DemoDatabase database;
         volatile HikariDataSource pool;
         volatile Tandem tandem;
@@ -241,6 +232,41 @@ final class Serve {
 
         Running(DemoDatabase database) {
             this.database = database;
+        }
+
+        /** Opens the pool, creates the tables and trigger, starts Tandem: new orders are processed from then on. */
+        void start() throws Exception {
+            System.out.println("serve: database " + database.description());
+            if (database.psqlCommand() != null) {
+                System.out.println("serve: connect with   " + database.psqlCommand());
+            }
+            HikariConfig poolConfig = new HikariConfig();
+            poolConfig.setJdbcUrl(database.url());
+            poolConfig.setMaximumPoolSize(POOL_SIZE);
+            poolConfig.setPoolName("orders-serve");
+            HikariDataSource pool = new HikariDataSource(poolConfig);
+            this.pool = pool;
+
+            createTablesAndTrigger(pool);
+            // One pool for the application and Tandem: transactional steps run on a connection from it.
+            Tandem tandem = Tandem.builder().dataSource(pool).shutdownTimeout(Duration.ofSeconds(5)).build();
+            this.tandem = tandem;
+            ServeWorkflow workflow = new ServeWorkflow(pool);
+            this.workflow = workflow;
+            tandem.register(ServeWorkflow.NAME, Long.class, workflow);
+            tandem.start(); // also runs what was enqueued while no worker ran
+            skipUsedWorkflowIds(pool);
+
+            System.out.println("serve: executor '" + tandem.executorId() + "' runs workflow " + ServeWorkflow.NAME
+                    + " for every new order; stop with Ctrl-C or SIGTERM");
+            System.out.println("serve: ready; try   " + (database.psqlCommand() != null ? database.psqlCommand()
+                    : "psql ...") + " -c \"" + INSERT_EXAMPLE + "\"");
+        }
+
+        /** How many orders this process shipped so far. */
+        long shipped() {
+            ServeWorkflow workflow = this.workflow;
+            return workflow == null ? 0 : workflow.shipped();
         }
 
         /** Closes Tandem, the pool, and an embedded PostgreSQL; returns 0 if all went well, else 1. */
@@ -270,8 +296,7 @@ final class Serve {
         void stopAndHalt() {
             System.out.println("serve: stopping...");
             int status = close();
-            System.out.println("serve: stopped; " + (workflow == null ? 0 : workflow.shipped())
-                    + " orders shipped by this process");
+            System.out.println("serve: stopped; " + shipped() + " orders shipped by this process");
             System.out.flush();
             System.err.flush();
             // A JVM stopped by a signal exits with 128 + its number (143 for SIGTERM) unless a hook says otherwise,
