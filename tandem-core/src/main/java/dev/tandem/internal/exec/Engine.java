@@ -409,8 +409,9 @@ public final class Engine implements AutoCloseable {
     /** A queued execution ended here: its queue may have more for this executor now. */
     private void freedSlot(WorkflowExecution<?, ?> execution) {
         QueueWorker worker = queueWorker;
-        if (execution.queueName() != null && worker != null) {
-            worker.poke();
+        String queue = execution.queueName();
+        if (queue != null && worker != null) {
+            worker.slotFreed(queue);
         }
     }
 

@@ -7,7 +7,10 @@ import dev.tandem.internal.db.SystemDatabase;
 import dev.tandem.internal.db.SystemDatabase.QueueRow;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +43,8 @@ final class QueueWorker implements Runnable {
     private final Sink sink;
     private final QueueListener listener;
     private volatile boolean wakeUp;
+    private final ReentrantLock claiming = new ReentrantLock();
+    private volatile Map<String, QueueRow> queues = Map.of();
 
     QueueWorker(SystemDatabase db, String executorId, List<String> names, Duration pollInterval,
             int defaultWorkerConcurrency, ToIntFunction<String> runningInQueue, Sink sink) {
@@ -53,9 +58,26 @@ final class QueueWorker implements Runnable {
         this.listener = new QueueListener(db.dataSource());
     }
 
-    /** Asks for a dequeue round soon, e.g. because a workflow of this executor finished and freed a slot. */
-    void poke() {
+    /**
+     * A workflow of {@code queue} ended here and freed a slot: claims the next one at once, on the calling thread (the
+     * ended workflow's, after its outcome is published), unless a claim is in progress, which then goes round again.
+     * Waiting for the worker thread instead would leave the slot empty for up to its wait interval.
+     */
+    void slotFreed(String queue) {
         wakeUp = true;
+        QueueRow row = queues.get(queue);
+        if (row == null || sink.stopping() || !claiming.tryLock()) {
+            return;
+        }
+        try {
+            wakeUp = false;
+            claim(row);
+        } catch (Exception e) {
+            wakeUp = true; // the worker thread retries
+            log.debug("claiming from queue '{}' after a finished workflow failed", queue, e);
+        } finally {
+            claiming.unlock();
+        }
     }
 
     @Override
@@ -67,7 +89,7 @@ final class QueueWorker implements Runnable {
                 long deadline = System.currentTimeMillis() + waitMillis;
                 while (!wakeUp && !sink.stopping()) {
                     long left = deadline - System.currentTimeMillis();
-                    // Wake at least every 50 ms to see poke() and stop requests; a NOTIFY ends the wait at once.
+                    // Wake at least every 50 ms for wakeUp and stop requests; a NOTIFY ends the wait at once.
                     if (left <= 0 || listener.await((int) Math.min(left, 50))) {
                         break;
                     }
@@ -92,31 +114,47 @@ final class QueueWorker implements Runnable {
 
     /** Claims what this executor may run from every queue; returns how long to wait before the next round. */
     private long dequeueAll() throws Exception {
+        Map<String, QueueRow> loaded = new HashMap<>();
         for (QueueRow queue : db.loadQueues()) {
-            int limit = queue.workerConcurrency() != null ? queue.workerConcurrency() : defaultWorkerConcurrency;
-            while (!sink.stopping()) {
-                int free = limit - runningInQueue.applyAsInt(queue.name());
-                if (free <= 0) {
-                    break;
-                }
-                List<ClaimedRow> claimed = db.claimQueued(executorId, queue, names, Math.min(free, CLAIM_BATCH));
-                for (ClaimedRow row : claimed) {
-                    sink.run(row, queue.name());
-                }
-                if (claimed.size() < Math.min(free, CLAIM_BATCH)) {
-                    break;
-                }
+            loaded.put(queue.name(), queue);
+        }
+        queues = loaded;
+        claiming.lock();
+        try {
+            wakeUp = false;
+            for (QueueRow queue : loaded.values()) {
+                claim(queue);
             }
+        } finally {
+            claiming.unlock();
         }
         long wait = pollInterval.toMillis();
         Instant due = db.nextDelayed(names);
         if (due != null) {
             long untilDue = Duration.between(Instant.now(), due).toMillis() + 1;
-            if (untilDue > 0) { // one that is already due waits for a free slot, which poke() announces
+            if (untilDue > 0) { // one that is already due waits for a free slot, which slotFreed() announces
                 wait = Math.min(wait, untilDue);
             }
         }
         return wait;
+    }
+
+    /** Claims from one queue up to this executor's free slots in it. Callers hold {@code claiming}. */
+    private void claim(QueueRow queue) throws Exception {
+        int limit = queue.workerConcurrency() != null ? queue.workerConcurrency() : defaultWorkerConcurrency;
+        while (!sink.stopping()) {
+            int free = limit - runningInQueue.applyAsInt(queue.name());
+            if (free <= 0) {
+                return;
+            }
+            List<ClaimedRow> claimed = db.claimQueued(executorId, queue, names, Math.min(free, CLAIM_BATCH));
+            for (ClaimedRow row : claimed) {
+                sink.run(row, queue.name());
+            }
+            if (claimed.size() < Math.min(free, CLAIM_BATCH)) {
+                return;
+            }
+        }
     }
 
     private static void sleep(long millis) {
