@@ -18,6 +18,9 @@ import java.util.Locale;
  * per workflow are the database's committed transactions from just before that fresh instance
  * was opened to just after it was closed (start-up and shutdown included), divided by {@code N}.
  * The last line printed is {@code payments: tandem=<wf/s> baseline=<tx/s> dbos=<wf/s>}.
+ *
+ * <p>{@code java -jar tandem-bench.jar queue ...} runs the queue benchmark instead: see {@link
+ * QueueBench}.
  */
 public final class Bench {
   private static final int WARMUP_FIRST_INDEX = 1_000_000;
@@ -76,7 +79,10 @@ public final class Bench {
     }
     int status;
     try {
-      status = new Bench(options).run();
+      status =
+          options.workload().equals("queue")
+              ? new QueueBench(options).run()
+              : new Bench(options).run();
     } catch (Exception e) {
       System.err.println("tandem-bench: " + e);
       e.printStackTrace();

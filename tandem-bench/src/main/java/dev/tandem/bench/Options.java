@@ -13,27 +13,46 @@ record Options(
     int concurrency,
     int warmup,
     int latencyRuns,
-    Set<String> systems) {
+    Set<String> systems,
+    int pgbenchClients,
+    int pgbenchSeconds,
+    Set<String> phases) {
 
   static final List<String> ALL_SYSTEMS = List.of("tandem", "baseline", "dbos");
+
+  static final List<String> WORKLOADS = List.of("payments", "queue");
+
+  static final List<String> ALL_PHASES = List.of("latency", "tandem", "dbos", "pgbench");
 
   static final String USAGE =
       String.join(
           "\n",
-          "usage: java -jar tandem-bench.jar payments --database-url URL [options]",
+          "usage: java -jar tandem-bench.jar payments|queue --database-url URL [options]",
+          "",
+          "  payments             Tandem vs. bare JDBC vs. DBOS Transact, workflows started in-process",
+          "  queue                workflows enqueued from SQL: enqueue-to-start latency (LISTEN/NOTIFY),",
+          "                       queue throughput (Tandem vs. DBOS), pgbench as an external enqueuer",
           "",
           "  --database-url URL   JDBC URL of an expendable PostgreSQL database, e.g.",
           "                       jdbc:postgresql://127.0.0.1:5432/tandem_bench?user=postgres",
           "  --workflows N        workflows (transactions for the baseline) per measured run"
               + " [5000]",
-          "  --concurrency C      runs in flight at once [16]",
-          "  --warmup W           concurrent warm-up runs per system before measuring [5000]",
+          "  --concurrency C      payments: runs in flight at once [16];",
+          "                       queue: workflows one worker runs at once, on both systems' queues",
+          "                       [unlimited: each system's default]; DBOS then claims at most C",
+          "                       per poll of its queue (once a second)",
+          "  --warmup W           warm-up runs per system before measuring [5000]",
           "  --latency-runs L     sequential runs timed for p50/p99 latency [500]",
-          "  --systems LIST       comma-separated subset of tandem,baseline,dbos [all]",
+          "  --systems LIST       payments: comma-separated subset of tandem,baseline,dbos [all]",
+          "  --pgbench-clients K  queue: pgbench connections enqueueing at once [8]",
+          "  --pgbench-seconds S  queue: how long pgbench enqueues [5]",
+          "  --phases LIST        queue: comma-separated subset of latency,tandem,dbos,pgbench [all]",
           "  -h, --help           show this help",
           "",
-          "The program creates, truncates and drops tables in that database (bench_*, schema dbos).",
-          "Its last line is: payments: tandem=<wf/s> baseline=<tx/s> dbos=<wf/s>");
+          "The program creates, truncates and drops tables in that database (bench_*, schema dbos,",
+          "rows of schema tandem).",
+          "The last line of payments is: payments: tandem=<wf/s> baseline=<tx/s> dbos=<wf/s>",
+          "The last line of queue is: queue: tandem=<wf/s> dbos=<wf/s> latency_p50_ms=<ms>");
 
   /** A bad command line; the message says what is wrong. */
   static final class UsageException extends Exception {
@@ -49,10 +68,13 @@ record Options(
     List<String> positional = new ArrayList<>();
     String url = null;
     int workflows = 5000;
-    int concurrency = 16;
+    Integer concurrency = null;
     int warmup = 5000;
     int latencyRuns = 500;
     Set<String> systems = new LinkedHashSet<>(ALL_SYSTEMS);
+    int pgbenchClients = 8;
+    int pgbenchSeconds = 5;
+    Set<String> phases = new LinkedHashSet<>(ALL_PHASES);
     for (int k = 0; k < args.length; k++) {
       String arg = args[k];
       if (arg.equals("-h") || arg.equals("--help")) {
@@ -81,18 +103,22 @@ record Options(
         case "--warmup" -> warmup = positiveInt(name, value, 0);
         case "--latency-runs" -> latencyRuns = positiveInt(name, value, 1);
         case "--systems" -> systems = systems(value);
+        case "--pgbench-clients" -> pgbenchClients = positiveInt(name, value, 1);
+        case "--pgbench-seconds" -> pgbenchSeconds = positiveInt(name, value, 1);
+        case "--phases" -> phases = subset(name, value, ALL_PHASES);
         default -> throw new UsageException("unknown option " + name);
       }
     }
     if (positional.isEmpty()) {
-      throw new UsageException("missing workload (the only one is: payments)");
+      throw new UsageException("missing workload (one of: " + String.join(", ", WORKLOADS) + ")");
     }
     if (positional.size() > 1) {
       throw new UsageException("unexpected argument " + positional.get(1));
     }
-    if (!positional.get(0).equals("payments")) {
+    String workload = positional.get(0);
+    if (!WORKLOADS.contains(workload)) {
       throw new UsageException(
-          "unknown workload " + positional.get(0) + " (the only one is: payments)");
+          "unknown workload " + workload + " (one of: " + String.join(", ", WORKLOADS) + ")");
     }
     if (url == null || url.isBlank()) {
       throw new UsageException("missing --database-url");
@@ -100,8 +126,19 @@ record Options(
     if (!url.startsWith("jdbc:postgresql:")) {
       throw new UsageException("--database-url must be a jdbc:postgresql: URL, got " + url);
     }
+    // For queue, 0 means "no limit of our own": each system's queue keeps its default.
+    int c = concurrency != null ? concurrency : workload.equals("queue") ? 0 : 16;
     return new Options(
-        positional.get(0), url, workflows, concurrency, warmup, latencyRuns, Set.copyOf(systems));
+        workload,
+        url,
+        workflows,
+        c,
+        warmup,
+        latencyRuns,
+        Set.copyOf(systems),
+        pgbenchClients,
+        pgbenchSeconds,
+        Set.copyOf(phases));
   }
 
   private static int positiveInt(String name, String value, int min) throws UsageException {
@@ -115,6 +152,26 @@ record Options(
       throw new UsageException(name + " must be at least " + min + ", got " + n);
     }
     return n;
+  }
+
+  private static Set<String> subset(String name, String value, List<String> all)
+      throws UsageException {
+    Set<String> out = new LinkedHashSet<>();
+    for (String s : value.split(",")) {
+      String item = s.trim();
+      if (item.isEmpty()) {
+        continue;
+      }
+      if (!all.contains(item)) {
+        throw new UsageException(
+            "unknown value '" + item + "' in " + name + " (use " + String.join(", ", all) + ")");
+      }
+      out.add(item);
+    }
+    if (out.isEmpty()) {
+      throw new UsageException(name + " names nothing");
+    }
+    return out;
   }
 
   private static Set<String> systems(String value) throws UsageException {
