@@ -325,6 +325,9 @@ class DatabaseOutageTest {
             assertThat(queryLong(url, "SELECT count(*) FROM tandem.workflows WHERE status = 'SUCCESS'"))
                     .isLessThan(count);
 
+            // The application's pool reconnects on its own schedule (its timeout is 1 s): wait for it first, as an
+            // application would before starting its engine again.
+            awaitConnection(appPool);
             // The same executor id, restarted: it resumes its predecessor's work at start, from the checkpoints.
             Tandem second = Tandem.builder().dataSource(appPool).executorId("outage-close").build();
             engines.add(second);
@@ -365,5 +368,19 @@ class DatabaseOutageTest {
 
         assertThat(killed).as("connections killed").isPositive();
         assertAllPaidExactlyOnce(url, handles);
+    }
+
+    private static void awaitConnection(HikariDataSource pool) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (true) {
+            try (Connection c = pool.getConnection()) {
+                return;
+            } catch (SQLException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("the database did not come back", e);
+                }
+                Thread.sleep(100);
+            }
+        }
     }
 }
