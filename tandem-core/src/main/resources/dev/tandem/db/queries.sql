@@ -42,15 +42,12 @@ RETURNING w.workflow_id, 0 AS position;
 -- Runs inside the application's transaction of a transactional step: its checkpoint, plus those of plain steps
 -- before it that were not written yet. No ON CONFLICT: if a position is already recorded the unique violation rolls
 -- back the application's writes too, which is what makes the step exactly-once. If the workflow is no longer
--- RUNNING on this executor (second parameter), not_owner raises and rolls them back as well; CASE guarantees it is
--- called only then, so the common path is one primary-key lookup in plain SQL.
+-- RUNNING on this executor (second parameter), check_owner raises and rolls them back as well.
 INSERT INTO tandem.steps (workflow_id, position, name, kind, output, output_type, error, started_at)
 SELECT workflow_id, position, name, kind, output, output_type, error, started_at
 FROM jsonb_to_recordset(?::jsonb) AS s(workflow_id text, position int, name text, kind text, output jsonb,
                                        output_type text, error jsonb, started_at timestamptz)
-WHERE CASE WHEN EXISTS (SELECT 1 FROM tandem.workflow_status w
-                        WHERE w.workflow_id = s.workflow_id AND w.status = 'RUNNING' AND w.executor_id = ?)
-           THEN true ELSE tandem.not_owner(s.workflow_id) END;
+WHERE tandem.check_owner(s.workflow_id, ?);
 
 -- name: loadSteps
 SELECT position, name, kind, output::text, output_type, error::text

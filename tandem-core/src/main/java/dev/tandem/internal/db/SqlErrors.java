@@ -39,7 +39,7 @@ public final class SqlErrors {
         return false;
     }
 
-    /** The workflow was cancelled or taken over while a transactional step ran (raised by tandem.not_owner). */
+    /** The workflow was cancelled or taken over while a transactional step ran (raised by tandem.check_owner). */
     public static boolean isNotOwner(Throwable t) {
         for (Throwable e = t; e != null; e = e.getCause()) {
             if (e instanceof SQLException sql && "TD001".equals(sql.getSQLState())) {

@@ -30,17 +30,23 @@ CREATE TABLE tandem.messages (
 CREATE UNIQUE INDEX messages_idempotency_idx ON tandem.messages (workflow_id, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
 
--- Internal. Raises SQLSTATE TD001. The checkpoint insert of a transactional step (in the application's transaction)
--- calls it when the workflow is no longer RUNNING on the inserting executor, so that a cancelled workflow, or one
--- taken over by another executor, rolls back at its next transactional step too.
--- Called by: the engine, only when that check fails. Locks: none.
-CREATE FUNCTION tandem.not_owner(p_workflow_id text) RETURNS boolean
-LANGUAGE plpgsql
+-- Internal. Guards the checkpoint insert of a transactional step (it runs in the application's transaction): the
+-- step commits only while `p_executor_id` owns the RUNNING workflow, so a cancelled workflow, or one taken over by
+-- another executor, rolls back at its next transactional step too. Raises SQLSTATE TD001 otherwise. A function
+-- rather than a subquery in the insert, because that insert is sent as a simple query and planned every time,
+-- while PL/pgSQL keeps its plan for the session.
+-- Called by: the engine, once per checkpoint row. Locks: none (reads one row by primary key).
+CREATE FUNCTION tandem.check_owner(p_workflow_id text, p_executor_id text) RETURNS boolean
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    RAISE EXCEPTION 'workflow "%" is no longer RUNNING on this executor (cancelled, or taken over)', p_workflow_id
-        USING ERRCODE = 'TD001';
+    IF NOT EXISTS (SELECT 1 FROM tandem.workflow_status w
+                    WHERE w.workflow_id = p_workflow_id AND w.status = 'RUNNING' AND w.executor_id = p_executor_id) THEN
+        RAISE EXCEPTION 'workflow "%" is no longer RUNNING on executor "%" (cancelled, or taken over)',
+            p_workflow_id, p_executor_id USING ERRCODE = 'TD001';
+    END IF;
+    RETURN true;
 END;
 $$;
 
