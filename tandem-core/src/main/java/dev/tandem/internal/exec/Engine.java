@@ -281,20 +281,7 @@ public final class Engine implements AutoCloseable {
             throw new IllegalStateException("cannot start workflow '" + name + "': the engine is "
                     + (state == State.NEW ? "not started yet; call Tandem.start() first" : "stopped"));
         }
-        if (input == null) {
-            throw new IllegalArgumentException("the input of workflow '" + name + "' must not be null");
-        }
-        if (!workflow.inputType().isInstance(input)) {
-            throw new IllegalArgumentException("the input of workflow '" + name + "' must be a "
-                    + workflow.inputType().getName() + " (was " + input.getClass().getName() + ")");
-        }
-        String inputJson;
-        try {
-            inputJson = json.write(input);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("the input of workflow '" + name + "' cannot be stored as JSON: "
-                    + e.getOriginalMessage() + "; pass a value Jackson can serialize", e);
-        }
+        String inputJson = encodeInput(workflow, input);
         String id = options.workflowId() != null ? options.workflowId() : UUID.randomUUID().toString();
 
         WorkflowExecution<I, O> execution =
@@ -346,6 +333,24 @@ public final class Engine implements AutoCloseable {
         running.remove(execution.workflowId(), execution);
         execution.outcome().complete(new Outcome.Unknown());
         freedSlot(execution);
+    }
+
+    /** Checks a caller's input (not null, of the registered type, storable) and encodes it; writes nothing. */
+    private String encodeInput(RegisteredWorkflow<?, ?> workflow, @Nullable Object input) {
+        String name = workflow.name();
+        if (input == null) {
+            throw new IllegalArgumentException("the input of workflow '" + name + "' must not be null");
+        }
+        if (!workflow.inputType().isInstance(input)) {
+            throw new IllegalArgumentException("the input of workflow '" + name + "' must be a "
+                    + workflow.inputType().getName() + " (was " + input.getClass().getName() + ")");
+        }
+        try {
+            return json.write(input);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("the input of workflow '" + name + "' cannot be stored as JSON: "
+                    + e.getOriginalMessage() + "; pass a value Jackson can serialize", e);
+        }
     }
 
     private <O> WorkflowHandle<O> existing(String id, String name, WorkflowExecution<?, ?> execution) {
@@ -476,16 +481,7 @@ public final class Engine implements AutoCloseable {
         if (workflow == null) {
             throw new IllegalArgumentException("unknown workflow '" + name + "'");
         }
-        if (input == null) {
-            throw new IllegalArgumentException("the input of workflow '" + name + "' must not be null");
-        }
-        String inputJson;
-        try {
-            inputJson = json.write(input);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("the input of workflow '" + name + "' cannot be stored as JSON: "
-                    + e.getOriginalMessage() + "; pass a value Jackson can serialize", e);
-        }
+        String inputJson = encodeInput(workflow, input);
         String id;
         try {
             if (tx != null) {
