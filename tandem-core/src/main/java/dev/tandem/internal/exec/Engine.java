@@ -31,6 +31,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,6 +60,8 @@ public final class Engine implements AutoCloseable {
     private final UUID incarnation = UUID.randomUUID();
     private final Map<String, RegisteredWorkflow<?, ?>> registry = new ConcurrentHashMap<>();
     private final Map<String, WorkflowExecution<?, ?>> running = new ConcurrentHashMap<>();
+    /** How many of {@code running} came from each queue; a replay replaces its entry and keeps the count. */
+    private final Map<String, AtomicInteger> runningPerQueue = new ConcurrentHashMap<>();
     private final ClassLoader classLoader;
     private volatile State state = State.NEW;
     private @Nullable GroupCommitter committer;
@@ -330,9 +333,20 @@ public final class Engine implements AutoCloseable {
      * same id at the same moment), so its outcome is completed as unknown: their handles then read the database.
      */
     private void drop(WorkflowExecution<?, ?> execution) {
-        running.remove(execution.workflowId(), execution);
+        forget(execution);
         execution.outcome().complete(new Outcome.Unknown());
         freedSlot(execution);
+    }
+
+    /** Removes an execution from the running ones, keeping the per-queue counts in step. */
+    private void forget(WorkflowExecution<?, ?> execution) {
+        if (running.remove(execution.workflowId(), execution) && execution.queueName() != null) {
+            queueCount(execution.queueName()).decrementAndGet();
+        }
+    }
+
+    private AtomicInteger queueCount(String queue) {
+        return runningPerQueue.computeIfAbsent(queue, q -> new AtomicInteger());
     }
 
     /** Checks a caller's input (not null, of the registered type, storable) and encodes it; writes nothing. */
@@ -399,7 +413,7 @@ public final class Engine implements AutoCloseable {
             }
             threads.execute(execution::run);
         } catch (RejectedExecutionException e) {
-            running.remove(execution.workflowId(), execution);
+            forget(execution);
             execution.outcome().complete(new Outcome.Unknown());
         }
     }
@@ -407,7 +421,7 @@ public final class Engine implements AutoCloseable {
     // ---- the end of an execution ----
 
     void executionFinished(WorkflowExecution<?, ?> execution) {
-        running.remove(execution.workflowId(), execution);
+        forget(execution);
         freedSlot(execution);
     }
 
@@ -421,13 +435,7 @@ public final class Engine implements AutoCloseable {
     }
 
     private int runningInQueue(String queue) {
-        int n = 0;
-        for (WorkflowExecution<?, ?> e : running.values()) {
-            if (queue.equals(e.queueName())) {
-                n++;
-            }
-        }
-        return n;
+        return queueCount(queue).get();
     }
 
     /** Runs one of the control functions (cancel, resume) for {@code workflowId}, mapping its errors. */
@@ -680,6 +688,9 @@ public final class Engine implements AutoCloseable {
         WorkflowExecution<I, O> execution = new WorkflowExecution<>(this, workflow, id, input, attempts > 1,
                 queueName, new CompletableFuture<>());
         if (running.putIfAbsent(id, execution) == null) {
+            if (queueName != null) {
+                queueCount(queueName).incrementAndGet();
+            }
             dispatch(execution);
         }
     }
