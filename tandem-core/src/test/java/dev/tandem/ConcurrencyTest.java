@@ -2,6 +2,7 @@ package dev.tandem;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.testing.Engines;
 import dev.tandem.testing.TestDatabase;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,7 +16,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -29,17 +29,14 @@ class ConcurrencyTest {
     static final TestDatabase db = new TestDatabase();
 
     static final Duration WAIT = Duration.ofSeconds(20);
-    final List<Tandem> engines = new ArrayList<>();
+    @RegisterExtension
+    final Engines engines = new Engines();
 
     @BeforeAll
     static void schema() {
         db.execute("CREATE TABLE executions (workflow_id text NOT NULL, executor text NOT NULL)");
     }
 
-    @AfterEach
-    void closeEngines() {
-        engines.forEach(Tandem::close);
-    }
 
     Tandem engine(String executorId) {
         Tandem t = Tandem.builder()

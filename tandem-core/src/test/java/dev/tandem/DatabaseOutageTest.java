@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.tandem.testing.Engines;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -24,9 +25,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
@@ -40,7 +41,8 @@ class DatabaseOutageTest {
     static int port;
     static EmbeddedPostgres pg;
 
-    final List<Tandem> engines = new ArrayList<>();
+    @RegisterExtension
+    final Engines engines = new Engines();
 
     @BeforeAll
     static void startServer() throws IOException {
@@ -59,10 +61,6 @@ class DatabaseOutageTest {
         }
     }
 
-    @AfterEach
-    void closeEngines() {
-        engines.forEach(Tandem::close);
-    }
 
     /** Same settings as {@code TestPostgres.startEmbedded()}, on a data directory and port that outlive a restart. */
     static EmbeddedPostgres startServer(Path dir, int port) throws IOException {

@@ -3,6 +3,7 @@ package dev.tandem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tandem.testing.Engines;
 import dev.tandem.testing.TestDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -13,7 +14,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -22,12 +22,9 @@ class QueueLimitsTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();
 
-    final List<Tandem> engines = new ArrayList<>();
+    @RegisterExtension
+    final Engines engines = new Engines();
 
-    @AfterEach
-    void closeEngines() {
-        engines.forEach(Tandem::close);
-    }
 
     Tandem engine(String id, QueueOptions options, Workflow<?, ?>[] out, AtomicInteger running, AtomicInteger max,
             List<String> ran) {

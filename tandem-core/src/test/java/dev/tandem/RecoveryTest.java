@@ -3,6 +3,7 @@ package dev.tandem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tandem.testing.Engines;
 import dev.tandem.testing.TestDatabase;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,7 +11,6 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -24,17 +24,14 @@ class RecoveryTest {
     static final TestDatabase db = new TestDatabase();
 
     static final Duration WAIT = Duration.ofSeconds(15);
-    final List<Tandem> engines = new ArrayList<>();
+    @RegisterExtension
+    final Engines engines = new Engines();
 
     @BeforeAll
     static void schema() {
         db.execute("CREATE TABLE ledger (workflow_id text, entry text)");
     }
 
-    @AfterEach
-    void closeEngines() {
-        engines.forEach(Tandem::close);
-    }
 
     Tandem engine(String executorId) {
         Tandem t = Tandem.builder()

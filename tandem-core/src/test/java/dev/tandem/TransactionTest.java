@@ -3,6 +3,7 @@ package dev.tandem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tandem.testing.Engines;
 import dev.tandem.testing.TestDatabase;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -13,7 +14,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -24,7 +24,8 @@ class TransactionTest {
     static final TestDatabase db = new TestDatabase();
 
     static final Duration WAIT = Duration.ofSeconds(15);
-    final List<Tandem> engines = new ArrayList<>();
+    @RegisterExtension
+    final Engines engines = new Engines();
 
     @BeforeAll
     static void schema() {
@@ -33,10 +34,6 @@ class TransactionTest {
         db.execute("CREATE TABLE ledger (workflow_id text NOT NULL, amount int NOT NULL)");
     }
 
-    @AfterEach
-    void closeEngines() {
-        engines.forEach(Tandem::close);
-    }
 
     Tandem engine(String executorId, Duration heartbeat, Duration timeout) {
         Tandem t = Tandem.builder()

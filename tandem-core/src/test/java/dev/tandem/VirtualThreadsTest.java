@@ -2,6 +2,7 @@ package dev.tandem;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.testing.Engines;
 import dev.tandem.testing.TestDatabase;
 import java.lang.reflect.Method;
 import java.time.Duration;
@@ -15,7 +16,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -28,12 +28,9 @@ class VirtualThreadsTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();
 
-    final List<Tandem> engines = new ArrayList<>();
+    @RegisterExtension
+    final Engines engines = new Engines();
 
-    @AfterEach
-    void closeEngines() {
-        engines.forEach(Tandem::close);
-    }
 
     Tandem engine(boolean virtualThreads, int maxConcurrentWorkflows) {
         Tandem t = Tandem.builder()
