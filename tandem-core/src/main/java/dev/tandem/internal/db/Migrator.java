@@ -27,7 +27,8 @@ public final class Migrator {
     private static final Logger log = LoggerFactory.getLogger(Migrator.class);
 
     /** Every migration, in order. Adding a file means adding its name here: no classpath scanning. */
-    static final List<String> MIGRATIONS = List.of("V1__tandem_core.sql", "V2__queues.sql", "V3__control.sql");
+    static final List<String> MIGRATIONS = List.of("V1__tandem_core.sql", "V2__queues.sql", "V3__control.sql",
+            "V4__primitives.sql");
 
     public static final int LATEST_VERSION = MIGRATIONS.size();
 

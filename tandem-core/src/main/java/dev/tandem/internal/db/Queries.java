@@ -4,15 +4,18 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * The engine's SQL, read once from {@code queries.sql}: blocks that start with a {@code -- name: x} line; a line
+ * The engine's SQL, read once from {@code queries.sql} and its companion files (one per area): blocks that start with a {@code -- name: x} line; a line
  * {@code -- include: y} in a block stands for the text of an earlier block {@code y}. A name
  * that is asked for and missing is a packaging bug, so it fails at start, not mid-run.
  */
 final class Queries {
-    private static final String RESOURCE = "/dev/tandem/db/queries.sql";
+    private static final String DIRECTORY = "/dev/tandem/db/";
+    /** Read in this order; a name may be defined once across all of them. */
+    private static final List<String> FILES = List.of("queries.sql", "primitives.sql", "admin.sql", "schedules.sql");
     private final Map<String, String> byName;
 
     private Queries(Map<String, String> byName) {
@@ -20,14 +23,23 @@ final class Queries {
     }
 
     static Queries load() {
-        try (InputStream in = Queries.class.getResourceAsStream(RESOURCE)) {
-            if (in == null) {
-                throw new IllegalStateException("missing resource " + RESOURCE + " (is tandem-core's jar complete?)");
+        Map<String, String> all = new HashMap<>();
+        for (String file : FILES) {
+            String resource = DIRECTORY + file;
+            try (InputStream in = Queries.class.getResourceAsStream(resource)) {
+                if (in == null) {
+                    throw new IllegalStateException("missing resource " + resource + " (is tandem-core's jar complete?)");
+                }
+                parse(new String(in.readAllBytes(), StandardCharsets.UTF_8)).forEach((name, sql) -> {
+                    if (all.putIfAbsent(name, sql) != null) {
+                        throw new IllegalStateException("query '" + name + "' is defined twice (" + resource + ")");
+                    }
+                });
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot read " + resource, e);
             }
-            return new Queries(parse(new String(in.readAllBytes(), StandardCharsets.UTF_8)));
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read " + RESOURCE, e);
         }
+        return new Queries(all);
     }
 
     static Map<String, String> parse(String text) {
@@ -68,7 +80,7 @@ final class Queries {
     String get(String name) {
         String sql = byName.get(name);
         if (sql == null) {
-            throw new IllegalStateException("no query named '" + name + "' in " + RESOURCE);
+            throw new IllegalStateException("no query named '" + name + "' in " + DIRECTORY + FILES);
         }
         return sql;
     }

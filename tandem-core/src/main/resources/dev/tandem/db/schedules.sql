@@ -1,0 +1,1 @@
+-- Named queries: see queries.sql for the format.
