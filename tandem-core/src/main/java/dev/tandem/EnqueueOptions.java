@@ -13,6 +13,8 @@ import org.jspecify.annotations.Nullable;
  * @param deduplicationId refused while another workflow with it waits or runs in the same queue
  * @param partitionKey stored with the workflow, for per-tenant fairness
  * @param delay how long to wait before the workflow may start; null for no delay
+ * @param timeout how long it may run once an executor takes it from the queue (see {@link StartOptions#timeout()});
+ *     null for no timeout
  */
 public record EnqueueOptions(
         @Nullable String workflowId,
@@ -20,7 +22,8 @@ public record EnqueueOptions(
         int priority,
         @Nullable String deduplicationId,
         @Nullable String partitionKey,
-        @Nullable Duration delay) {
+        @Nullable Duration delay,
+        @Nullable Duration timeout) {
 
     public EnqueueOptions {
         if (workflowId != null && workflowId.isBlank()) {
@@ -35,11 +38,14 @@ public record EnqueueOptions(
         if (delay != null && delay.isNegative()) {
             throw new IllegalArgumentException("delay must not be negative (was " + delay + ")");
         }
+        if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
+            throw new IllegalArgumentException("timeout must be positive (was " + timeout + "); pass null for none");
+        }
     }
 
     /** Queue {@code default}, a generated id, priority 0, no delay. */
     public static EnqueueOptions defaults() {
-        return new EnqueueOptions(null, "default", 0, null, null, null);
+        return new EnqueueOptions(null, "default", 0, null, null, null, null);
     }
 
     public static EnqueueOptions withId(String workflowId) {
@@ -47,26 +53,33 @@ public record EnqueueOptions(
     }
 
     public EnqueueOptions workflowId(String workflowId) {
-        return new EnqueueOptions(workflowId, queueName, priority, deduplicationId, partitionKey, delay);
+        return new EnqueueOptions(workflowId, queueName, priority, deduplicationId, partitionKey, delay, timeout);
     }
 
     public EnqueueOptions queue(String queueName) {
-        return new EnqueueOptions(workflowId, queueName, priority, deduplicationId, partitionKey, delay);
+        return new EnqueueOptions(workflowId, queueName, priority, deduplicationId, partitionKey, delay, timeout);
     }
 
     public EnqueueOptions priority(int priority) {
-        return new EnqueueOptions(workflowId, queueName, priority, deduplicationId, partitionKey, delay);
+        return new EnqueueOptions(workflowId, queueName, priority, deduplicationId, partitionKey, delay, timeout);
     }
 
     public EnqueueOptions deduplicationId(String deduplicationId) {
-        return new EnqueueOptions(workflowId, queueName, priority, deduplicationId, partitionKey, delay);
+        return new EnqueueOptions(workflowId, queueName, priority, deduplicationId, partitionKey, delay, timeout);
     }
 
     public EnqueueOptions partitionKey(String partitionKey) {
-        return new EnqueueOptions(workflowId, queueName, priority, deduplicationId, partitionKey, delay);
+        return new EnqueueOptions(workflowId, queueName, priority, deduplicationId, partitionKey, delay, timeout);
     }
 
     public EnqueueOptions delay(Duration delay) {
-        return new EnqueueOptions(workflowId, queueName, priority, deduplicationId, partitionKey, delay);
+        return new EnqueueOptions(workflowId, queueName, priority, deduplicationId, partitionKey, delay, timeout);
+    }
+
+    public EnqueueOptions timeout(Duration timeout) {
+        if (timeout == null) {
+            throw new IllegalArgumentException("timeout must not be null; leave it unset for no timeout");
+        }
+        return new EnqueueOptions(workflowId, queueName, priority, deduplicationId, partitionKey, delay, timeout);
     }
 }

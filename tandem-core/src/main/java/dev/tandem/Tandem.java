@@ -8,6 +8,7 @@ import dev.tandem.internal.exec.Engine;
 import dev.tandem.internal.exec.EngineConfig;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import javax.sql.DataSource;
@@ -116,6 +117,141 @@ public final class Tandem implements AutoCloseable {
     }
 
     /**
+     * Cancels a workflow like {@link #cancel(String)}; with {@code includeChildren}, also every workflow it started,
+     * their children, and so on (SQL {@code tandem.cancel_workflow(workflow_id, include_children)}).
+     *
+     * @throws IllegalArgumentException if no workflow has this id
+     */
+    public void cancel(String workflowId, boolean includeChildren) {
+        engine.cancel(workflowId, includeChildren);
+    }
+
+    /**
+     * The last value a workflow set for event {@code key} ({@link WorkflowContext#setEvent}), waiting up to
+     * {@code timeout} for it to be set. The wait holds no connection and does not poll: the commit of the setEvent
+     * wakes it.
+     *
+     * @return the value bound to {@code type}, or null if the event was not set within the timeout
+     * @throws IllegalArgumentException if an argument is null or the timeout negative
+     */
+    public <T> @Nullable T getEvent(String workflowId, String key, Class<T> type, Duration timeout) {
+        return engine.getEvent(workflowId, key, type, timeout);
+    }
+
+    /**
+     * The values a workflow writes to stream {@code key} ({@link WorkflowContext#writeStream}), in order, as they are
+     * committed: the stream blocks for the next value and ends when the stream is closed or the workflow has ended.
+     * Close it (try-with-resources) to stop reading early.
+     *
+     * @throws IllegalArgumentException if no workflow has this id, or an argument is null
+     */
+    public <T> java.util.stream.Stream<T> readStream(String workflowId, String key, Class<T> type) {
+        return engine.readStream(workflowId, key, type);
+    }
+
+    /**
+     * Lists workflows that match {@code query}, one page of them, newest first unless the query says otherwise. Reads
+     * the same rows as the SQL view {@code tandem.workflows}; an operator can also query that view directly.
+     *
+     * <pre>{@code
+     * List<WorkflowInfo> failed = tandem.listWorkflows(WorkflowQuery.all().statuses(WorkflowStatus.ERROR).limit(20));
+     * }</pre>
+     */
+    public List<WorkflowInfo> listWorkflows(WorkflowQuery query) {
+        return engine.admin().listWorkflows(query);
+    }
+
+    /**
+     * The recorded steps (checkpoints) of a workflow, in order; the same rows as the SQL view
+     * {@code tandem.workflow_steps}. A step that is running right now is not recorded yet.
+     *
+     * @throws IllegalArgumentException if no workflow has this id
+     */
+    public List<StepInfo> listSteps(String workflowId) {
+        return engine.admin().listSteps(workflowId);
+    }
+
+    /**
+     * Starts a new workflow that runs {@code workflowId}'s code again from step {@code startStep} on, for "fix the
+     * bug, re-run from the failed step": the steps before it (and the events and stream values they wrote) are
+     * copied and replay their recorded outputs without running; {@code startStep} and everything after it run. The
+     * new workflow has the same name and input, a generated id, {@link WorkflowInfo#forkedFrom} set to the original,
+     * and waits in the original's queue ({@code default} if it was started directly) for an executor that registered
+     * its name. The original is left as it is, whatever its status. Same as SQL {@code tandem.fork_workflow}.
+     *
+     * <pre>{@code
+     * // step 3 failed because of a bug; deploy the fix, then:
+     * WorkflowHandle<Receipt> again = tandem.fork("order-42", 3);
+     * }</pre>
+     *
+     * @param startStep the position of the first step to run (see {@link #listSteps}): from 1 to one more than the
+     *     last recorded step
+     * @return a handle to the new workflow
+     * @throws IllegalArgumentException if no workflow has this id, or {@code startStep} is out of that range;
+     *     nothing is written then
+     */
+    public <O extends @Nullable Object> WorkflowHandle<O> fork(String workflowId, int startStep) {
+        return engine.admin().fork(workflowId, startStep, ForkOptions.defaults());
+    }
+
+    /**
+     * {@link #fork(String, int)} with the new workflow's id or queue chosen.
+     *
+     * @throws IllegalArgumentException if no workflow has this id, {@code startStep} is out of range, or the queue
+     *     does not exist
+     * @throws WorkflowConflictException if the new id is already used; nothing is written then
+     */
+    public <O extends @Nullable Object> WorkflowHandle<O> fork(String workflowId, int startStep,
+            ForkOptions options) {
+        return engine.admin().fork(workflowId, startStep, options);
+    }
+
+    /**
+     * Runs a workflow again from the beginning, as a new workflow with the same name and input: a
+     * {@linkplain #fork(String, int) fork} at step 1, which copies no checkpoint, so every step runs again. Unlike
+     * {@link #resume}, it works whatever the original's status (also after {@code SUCCESS}), and leaves the original
+     * as it is.
+     *
+     * @return a handle to the new workflow
+     * @throws IllegalArgumentException if no workflow has this id
+     */
+    public <O extends @Nullable Object> WorkflowHandle<O> restart(String workflowId) {
+        return fork(workflowId, 1);
+    }
+
+    /**
+     * Deletes the workflows that ended ({@code SUCCESS}, {@code ERROR}, {@code CANCELLED}, {@code RETRIES_EXCEEDED})
+     * more than {@code olderThan} ago, with their steps, messages, events and streams; waiting and running workflows
+     * are never deleted. Works in batches of 1,000 workflows, each a short transaction of its own that skips rows in
+     * use, until none is left (SQL: {@code tandem.delete_workflows}). For a regular clean-up, see
+     * {@link Builder#retention}.
+     *
+     * @param olderThan zero or positive; zero deletes every ended workflow
+     * @return how many workflows were deleted
+     */
+    public int deleteWorkflows(Duration olderThan) {
+        return engine.admin().deleteWorkflows(olderThan);
+    }
+
+    /**
+     * Decodes JSON from {@link WorkflowInfo} or {@link StepInfo} with this engine's object mapper: {@code
+     * tandem.decode(info.outputJson(), Receipt.class)}. Null stays null.
+     *
+     * @throws IllegalArgumentException if the JSON does not bind to {@code type}
+     */
+    public <T> @Nullable T decode(@Nullable String json, Class<T> type) {
+        return engine.admin().decode(json, type);
+    }
+
+    /**
+     * Cron schedules of this database: create, list, pause, resume, delete, trigger and backfill them (see {@link
+     * Schedules}). Every started executor runs their ticks, each tick exactly once across executors.
+     */
+    public Schedules schedules() {
+        return new Schedules(engine);
+    }
+
+    /**
      * Stops the engine: waits up to the shutdown timeout for running executions, then interrupts them (they are
      * recovered from their checkpoints later, here or by another executor), and releases the connection pool Tandem
      * created itself. A {@code DataSource} passed to the builder is not closed.
@@ -197,6 +333,7 @@ public final class Tandem implements AutoCloseable {
         private final Map<String, QueueOptions> queues = new LinkedHashMap<>();
         private Duration pollInterval = Duration.ofSeconds(1);
         private Duration unknownWorkflowTimeout = Duration.ofMinutes(10);
+        private @Nullable Duration retention;
 
         private Builder() {}
 
@@ -231,6 +368,18 @@ public final class Tandem implements AutoCloseable {
          */
         public Builder unknownWorkflowTimeout(Duration unknownWorkflowTimeout) {
             this.unknownWorkflowTimeout = unknownWorkflowTimeout;
+            return this;
+        }
+
+        /**
+         * Deletes workflows that ended more than {@code olderThan} ago, with their steps, messages, events and
+         * streams (see {@link Tandem#deleteWorkflows}): the executor does it in the background, once at start and
+         * then once a minute (sooner while a backlog lasts), in batches of 1,000 workflows, each a short transaction
+         * of its own that skips rows in use. Every executor may do it; they do not get in each other's way. Default:
+         * null, workflows are kept forever.
+         */
+        public Builder retention(@Nullable Duration olderThan) {
+            this.retention = olderThan;
             return this;
         }
 
@@ -337,6 +486,9 @@ public final class Tandem implements AutoCloseable {
             requirePositive("shutdownTimeout", shutdownTimeout);
             requirePositive("pollInterval", pollInterval);
             requirePositive("unknownWorkflowTimeout", unknownWorkflowTimeout);
+            if (retention != null) {
+                requirePositive("retention", retention);
+            }
             if (executorTimeout.compareTo(heartbeatInterval.multipliedBy(2)) < 0) {
                 throw new IllegalArgumentException("executorTimeout must be at least twice heartbeatInterval ("
                         + heartbeatInterval + ") (was " + executorTimeout + ")");
@@ -371,7 +523,7 @@ public final class Tandem implements AutoCloseable {
                     q.workerConcurrency(), q.rateLimit(), q.ratePeriod(), q.partitionConcurrency())));
             EngineConfig config = new EngineConfig(ds, id, migrate, heartbeatInterval, executorTimeout,
                     maxRecoveryAttempts, virtualThreads, maxConcurrentWorkflows, shutdownTimeout, objectMapper,
-                    Map.copyOf(queueRows), pollInterval, unknownWorkflowTimeout);
+                    Map.copyOf(queueRows), pollInterval, unknownWorkflowTimeout, retention);
             return new Tandem(new Engine(config), pool);
         }
 

@@ -1,11 +1,17 @@
 package dev.tandem;
 
+import java.time.Duration;
+import java.time.Instant;
 import org.jspecify.annotations.Nullable;
 
 /**
  * What a running workflow uses to make durable progress. Each call to {@link #step} or {@link #transaction} takes the
  * next position (1, 2, 3, ...) in the workflow; on replay the call at a position returns what was recorded there,
  * and a different name at a recorded position fails the workflow with {@link NonDeterministicWorkflowException}.
+ *
+ * <p>Every other call here (sleep, recv, send, setEvent, writeStream, startChild) takes a position too and is
+ * checkpointed the same way, so a workflow replayed after a crash sleeps only for what was left, receives the same
+ * messages, and re-attaches to the same children.
  *
  * <p>A context belongs to one execution and must only be used by the thread running that workflow's function, while
  * it runs; steps cannot be nested.
@@ -44,4 +50,80 @@ public interface WorkflowContext {
 
     /** Like {@link #transaction(String, TransactionFunction)}, with the given isolation level and retry count. */
     <T extends @Nullable Object> T transaction(String name, TransactionOptions options, TransactionFunction<T> fn);
+
+    /**
+     * Sleeps durably: the wake-up time ({@code now + duration}) is recorded once, so a workflow recovered after a
+     * restart sleeps only for what is left. A sleeping workflow holds no connection, and no thread (on Java 21+ it
+     * waits on a virtual thread; otherwise it is parked and replayed from its checkpoints when it is due).
+     *
+     * @throws IllegalArgumentException if {@code duration} is null or negative
+     */
+    void sleep(Duration duration);
+
+    /** Like {@link #sleep}, until {@code wakeAt} (a time in the past does not wait). */
+    void sleepUntil(Instant wakeAt);
+
+    /**
+     * Receives the oldest message sent to this workflow on {@code topic}, waiting up to {@code timeout} for one.
+     * Exactly once: the message is consumed in the same transaction that records it here, so a replay returns the
+     * same message and no message is received twice. Messages sent before the workflow waits are kept for it.
+     *
+     * @return the message bound to {@code type}, or {@code null} if none arrived within the timeout
+     * @throws IllegalArgumentException if an argument is null or the timeout negative
+     */
+    <T> @Nullable T recv(String topic, Class<T> type, Duration timeout);
+
+    /** Like {@link #recv(String, Class, Duration)}, on the default topic (messages sent without one). */
+    <T> @Nullable T recv(Class<T> type, Duration timeout);
+
+    /**
+     * Sends a message to workflow {@code workflowId} on {@code topic}, exactly once: the send commits with this
+     * call's checkpoint (see {@link Tandem#send}).
+     *
+     * @throws StepFailedException if there is no such workflow (recorded, like a failed step)
+     */
+    void send(String workflowId, String topic, Object message);
+
+    /** Like {@link #send(String, String, Object)}, on the default topic. */
+    void send(String workflowId, Object message);
+
+    /**
+     * Sets event {@code key} of this workflow to {@code value}, durably and exactly once: the last value wins for
+     * {@link Tandem#getEvent}, and every value is kept in {@code tandem.event_history}.
+     *
+     * @throws IllegalArgumentException if the key is null or the value cannot be stored as JSON (nothing written)
+     */
+    void setEvent(String key, Object value);
+
+    /**
+     * Appends {@code value} to stream {@code key} of this workflow, exactly once; readers
+     * ({@link Tandem#readStream}) see the values in the order written.
+     *
+     * @throws IllegalArgumentException if the key is null, the stream is closed, or the value cannot be stored as JSON
+     */
+    void writeStream(String key, Object value);
+
+    /** Closes stream {@code key}: its readers end after the last value. A stream also ends with its workflow. */
+    void closeStream(String key);
+
+    /**
+     * Starts a child workflow and returns a handle to it. The child's id ({@code "<this id>-<position>"}, unless
+     * {@code options} names one) is recorded with this call, in the same transaction that creates the child, so a
+     * replay re-attaches to the same child instead of starting a second one. The child records this workflow as its
+     * parent, and inherits its deadline (the earlier of the two applies).
+     *
+     * @throws IllegalArgumentException if the workflow is not registered here or the input is not valid
+     */
+    <I, O extends @Nullable Object> WorkflowHandle<O> startChild(Workflow<I, O> workflow, I input,
+            StartOptions options);
+
+    /** {@link #startChild(Workflow, Object, StartOptions)} with default options. */
+    <I, O extends @Nullable Object> WorkflowHandle<O> startChild(Workflow<I, O> workflow, I input);
+
+    /**
+     * Starts a child workflow and waits for its output.
+     *
+     * @throws WorkflowFailedException if the child ended {@code ERROR}, {@code CANCELLED} or {@code RETRIES_EXCEEDED}
+     */
+    <I, O extends @Nullable Object> O runChild(Workflow<I, O> workflow, I input);
 }

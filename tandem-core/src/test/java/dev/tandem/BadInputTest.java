@@ -263,7 +263,7 @@ class BadInputTest {
         assertThatThrownBy(() -> StartOptions.withId(" \t"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("workflowId must not be blank (was ' \t')");
-        assertThatThrownBy(() -> new StartOptions("   "))
+        assertThatThrownBy(() -> new StartOptions("   ", null))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("workflowId must not be blank");
         assertThat(StartOptions.defaults().workflowId()).isNull();

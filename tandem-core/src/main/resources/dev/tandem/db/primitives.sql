@@ -1,1 +1,90 @@
 -- Named queries: see queries.sql for the format.
+-- The durable primitives: messages, events, streams, child workflows, deadlines. The writes run inside the
+-- transaction that also inserts the checkpoint of the call (insertTransactionCheckpoints), so each happens exactly
+-- once. NOTIFY payloads are workflow ids; PostgreSQL delivers them at commit.
+
+-- name: takeMessage
+-- Consumes the oldest message of a workflow's topic. It stays (marked) so that its idempotency key still refuses a
+-- re-send. SKIP LOCKED: a second execution of the same workflow (a zombie) does not wait on the row; the checkpoint's
+-- primary key decides which of them commits.
+UPDATE tandem.messages m
+   SET consumed_at = now()
+ WHERE (m.workflow_id, m.topic, m.seq) = (
+        SELECT o.workflow_id, o.topic, o.seq FROM tandem.messages o
+         WHERE o.workflow_id = ? AND o.topic = ? AND o.consumed_at IS NULL
+         ORDER BY o.seq
+         LIMIT 1
+           FOR UPDATE SKIP LOCKED)
+RETURNING m.message::text;
+
+-- name: setEvent
+-- Parameters: workflow id, position, key, value. The last value wins; every value stays in the history.
+WITH h AS (
+    INSERT INTO tandem.event_history (workflow_id, position, key, value)
+    VALUES (?, ?, ?, ?::jsonb)
+    RETURNING workflow_id, key, value
+), e AS (
+    INSERT INTO tandem.events (workflow_id, key, value)
+    SELECT workflow_id, key, value FROM h
+    ON CONFLICT (workflow_id, key) DO UPDATE SET value = excluded.value, updated_at = now()
+    RETURNING workflow_id
+)
+SELECT pg_notify('tandem_event', workflow_id) FROM e;
+
+-- name: getEvent
+SELECT value::text FROM tandem.events WHERE workflow_id = ? AND key = ?;
+
+-- name: writeStream
+-- Parameters: workflow id, key, position, value (NULL when closing), closed.
+WITH s AS (
+    INSERT INTO tandem.streams (workflow_id, key, position, value, closed)
+    VALUES (?, ?, ?, ?::jsonb, ?)
+    RETURNING workflow_id
+)
+SELECT pg_notify('tandem_stream', workflow_id) FROM s;
+
+-- name: readStream
+-- Values of a stream after a position, in order; the closing row (closed = true) comes last.
+SELECT position, value::text, closed
+  FROM tandem.streams
+ WHERE workflow_id = ? AND key = ? AND position > ?
+ ORDER BY position
+ LIMIT ?;
+
+-- name: workflowState
+SELECT status, executor_id FROM tandem.workflow_status WHERE workflow_id = ?;
+
+-- name: startChild
+-- Starts a child RUNNING on the parent's executor, in the transaction of the parent's CHILD checkpoint. Its deadline
+-- is the earlier of the parent's and its own timeout. An existing id is left alone (a re-attached child).
+-- Parameters: child id, name, input, executor id, timeout (ms, or NULL), timeout again, parent id.
+INSERT INTO tandem.workflow_status (workflow_id, name, status, input, executor_id, parent_workflow_id, timeout_ms,
+                                    deadline_at, started_at)
+SELECT ?, ?, 'RUNNING', ?::jsonb, ?, p.workflow_id, ?::bigint,
+       least(p.deadline_at, now() + ?::bigint * interval '1 millisecond'), now()
+  FROM tandem.workflow_status p
+ WHERE p.workflow_id = ?
+ON CONFLICT (workflow_id) DO NOTHING
+RETURNING workflow_id;
+
+-- name: setTimeout
+-- An enqueued workflow's timeout; its deadline is set when an executor takes it from the queue.
+UPDATE tandem.workflow_status SET timeout_ms = ? WHERE workflow_id = ? AND timeout_ms IS NULL AND status IN ('ENQUEUED', 'DELAYED');
+
+-- name: expireDeadlines
+-- Cancels workflows whose deadline passed (reason "timeout"), waking their executions and freeing their queue slots.
+-- Run by every executor on each heartbeat; idempotent.
+WITH expired AS (
+    UPDATE tandem.workflow_status w
+       SET status = 'CANCELLED', updated_at = now(),
+           error = jsonb_build_object('type', 'timeout',
+                                      'message', 'cancelled: its deadline ' || w.deadline_at || ' passed'
+                                                 || coalesce(' (timeout ' || w.timeout_ms || ' ms)', ''))
+     WHERE w.deadline_at < now() AND w.status IN ('ENQUEUED', 'DELAYED', 'RUNNING')
+    RETURNING w.workflow_id, w.queue_name
+)
+SELECT workflow_id, pg_notify('tandem_cancel', workflow_id), pg_notify('tandem_queue', coalesce(queue_name, 'default'))
+  FROM expired;
+
+-- name: cancelWorkflowTree
+SELECT tandem.cancel_workflow(?, ?);

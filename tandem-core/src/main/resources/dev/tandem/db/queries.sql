@@ -11,17 +11,19 @@
 
 -- name: groupCommit.started
 -- Starts; a workflow id that exists is left alone (the caller then looks at what is there).
-INSERT INTO tandem.workflow_status (workflow_id, name, status, queue_name, input, executor_id)
-SELECT n.workflow_id, n.name, 'RUNNING', n.queue_name, n.input, me.executor_id
-FROM jsonb_to_recordset(?::jsonb) AS n(workflow_id text, name text, queue_name text, input jsonb), me
+INSERT INTO tandem.workflow_status (workflow_id, name, status, queue_name, input, executor_id, timeout_ms, deadline_at)
+SELECT n.workflow_id, n.name, 'RUNNING', n.queue_name, n.input, me.executor_id, n.timeout_ms,
+       now() + n.timeout_ms * interval '1 millisecond'
+FROM jsonb_to_recordset(?::jsonb) AS n(workflow_id text, name text, queue_name text, input jsonb, timeout_ms bigint), me
 ON CONFLICT (workflow_id) DO NOTHING
 RETURNING workflow_id, 0 AS position;
 
 -- name: groupCommit.checkpointed
 -- Checkpoints of plain steps, written only while this executor owns the RUNNING workflow (a presumed-dead executor
 -- that is still running finds its writes refused); a position already recorded is left alone.
-INSERT INTO tandem.steps (workflow_id, position, name, kind, output, output_type, error, started_at)
-SELECT s.workflow_id, s.position, s.name, s.kind, s.output, s.output_type, s.error, s.started_at
+INSERT INTO tandem.steps (workflow_id, position, name, kind, output, output_type, error, started_at, child_workflow_id)
+SELECT s.workflow_id, s.position, s.name, s.kind, s.output, s.output_type, s.error, s.started_at,
+       CASE WHEN s.kind = 'CHILD' THEN s.output #>> '{}' END
 FROM jsonb_to_recordset(?::jsonb) AS s(workflow_id text, position int, name text, kind text, output jsonb,
                                        output_type text, error jsonb, started_at timestamptz)
 JOIN tandem.workflow_status w ON w.workflow_id = s.workflow_id AND w.status = 'RUNNING'
@@ -43,8 +45,9 @@ RETURNING w.workflow_id, 0 AS position;
 -- before it that were not written yet. No ON CONFLICT: if a position is already recorded the unique violation rolls
 -- back the application's writes too, which is what makes the step exactly-once. If the workflow is no longer
 -- RUNNING on this executor (second parameter), check_owner raises and rolls them back as well.
-INSERT INTO tandem.steps (workflow_id, position, name, kind, output, output_type, error, started_at)
-SELECT workflow_id, position, name, kind, output, output_type, error, started_at
+INSERT INTO tandem.steps (workflow_id, position, name, kind, output, output_type, error, started_at, child_workflow_id)
+SELECT workflow_id, position, name, kind, output, output_type, error, started_at,
+       CASE WHEN kind = 'CHILD' THEN output #>> '{}' END
 FROM jsonb_to_recordset(?::jsonb) AS s(workflow_id text, position int, name text, kind text, output jsonb,
                                        output_type text, error jsonb, started_at timestamptz)
 WHERE tandem.check_owner(s.workflow_id, ?);
@@ -129,7 +132,8 @@ FROM tandem.queues;
 -- Dequeue for a queue without a global limit: up to the given number of waiting workflows of the names this
 -- executor runs, highest priority first, FIFO within a priority. SKIP LOCKED: concurrent dequeuers take disjoint rows.
 UPDATE tandem.workflow_status w
-   SET status = 'RUNNING', executor_id = ?, attempts = w.attempts + 1, started_at = now(), updated_at = now()
+   SET status = 'RUNNING', executor_id = ?, attempts = w.attempts + 1, started_at = now(), updated_at = now(),
+       deadline_at = coalesce(w.deadline_at, now() + w.timeout_ms * interval '1 millisecond')
   FROM (SELECT o.workflow_id
           FROM tandem.workflow_status o
          WHERE o.queue_name = ? AND o.status IN ('ENQUEUED', 'DELAYED')
@@ -179,7 +183,8 @@ WITH params AS (
     FOR UPDATE OF o SKIP LOCKED
 )
 UPDATE tandem.workflow_status w
-   SET status = 'RUNNING', executor_id = ?, attempts = w.attempts + 1, started_at = now(), updated_at = now()
+   SET status = 'RUNNING', executor_id = ?, attempts = w.attempts + 1, started_at = now(), updated_at = now(),
+       deadline_at = coalesce(w.deadline_at, now() + w.timeout_ms * interval '1 millisecond')
   FROM picked
  WHERE w.workflow_id = picked.workflow_id
 RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name;
@@ -213,7 +218,8 @@ RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name;
     LIMIT (SELECT n FROM quota)
 )
 UPDATE tandem.workflow_status w
-   SET status = 'RUNNING', executor_id = ?, attempts = w.attempts + 1, started_at = now(), updated_at = now()
+   SET status = 'RUNNING', executor_id = ?, attempts = w.attempts + 1, started_at = now(), updated_at = now(),
+       deadline_at = coalesce(w.deadline_at, now() + w.timeout_ms * interval '1 millisecond')
   FROM picked
  WHERE w.workflow_id = picked.workflow_id AND w.status IN ('ENQUEUED', 'DELAYED')
 RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name;

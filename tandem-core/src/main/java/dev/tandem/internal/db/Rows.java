@@ -8,7 +8,8 @@ public final class Rows {
     private Rows() {}
 
     /** A workflow start for the group committer. */
-    public record StartRow(String workflowId, String name, @Nullable String queueName, String input) {}
+    public record StartRow(String workflowId, String name, @Nullable String queueName, String input,
+            @Nullable Long timeoutMillis) {}
 
     /** A step checkpoint. Output or error is set, never both. */
     public record StepRow(

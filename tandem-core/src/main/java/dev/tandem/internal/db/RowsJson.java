@@ -29,6 +29,9 @@ final class RowsJson {
                 g.writeStringField("name", r.name());
                 text(g, "queue_name", r.queueName());
                 raw(g, "input", r.input());
+                if (r.timeoutMillis() != null) {
+                    g.writeNumberField("timeout_ms", r.timeoutMillis());
+                }
                 g.writeEndObject();
             }
         });

@@ -45,7 +45,8 @@ public final class SystemDatabase {
                 "upsertQueue", "loadQueues", "claimQueued", "lockQueue", "claimQueuedLimited", "claimQueuedPartitioned", "nextDelayed",
                 "cancelWorkflow", "resumeWorkflow", "sendMessage", "failUnknownWorkflows", "unknownWaiting",
                 "loadWorkflow", "registerExecutor", "heartbeat", "expireExecutor", "claimOrphans",
-                "forgetDeadExecutors")) {
+                "forgetDeadExecutors", "takeMessage", "setEvent", "getEvent", "writeStream", "readStream",
+                "workflowState", "startChild", "setTimeout", "expireDeadlines", "cancelWorkflowTree")) {
             queries.get(name); // fail at start, not mid-run, if the packaged SQL is incomplete
         }
     }
@@ -476,6 +477,138 @@ public final class SystemDatabase {
                 Timestamp t = rs.getTimestamp(1);
                 return t == null ? null : t.toInstant();
             }
+        }
+    }
+
+    // ---- durable primitives (SQL in primitives.sql) ----
+
+    /** Consumes the oldest message of {@code topic} on the caller's transaction; null if there is none. */
+    public @Nullable String takeMessage(Connection conn, String workflowId, String topic) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement(queries.get("takeMessage"))) {
+            ps.setString(1, workflowId);
+            ps.setString(2, topic);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
+    }
+
+    /** Sends a message on the caller's transaction (through {@code tandem.send_message}). */
+    public void sendMessage(Connection conn, String workflowId, String messageJson, @Nullable String topic,
+            @Nullable String idempotencyKey) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement(queries.get("sendMessage"))) {
+            ps.setString(1, workflowId);
+            ps.setString(2, messageJson);
+            ps.setString(3, topic);
+            ps.setString(4, idempotencyKey);
+            ps.execute();
+        }
+    }
+
+    public void setEvent(Connection conn, String workflowId, int position, String key, String valueJson)
+            throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement(queries.get("setEvent"))) {
+            ps.setString(1, workflowId);
+            ps.setInt(2, position);
+            ps.setString(3, key);
+            ps.setString(4, valueJson);
+            ps.execute();
+        }
+    }
+
+    /** The last value of an event, as JSON; empty if it was never set. */
+    public Optional<String> getEvent(String workflowId, String key) throws SQLException {
+        try (Connection conn = dataSource.getConnection();
+                PreparedStatement ps = conn.prepareStatement(queries.get("getEvent"))) {
+            ps.setString(1, workflowId);
+            ps.setString(2, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+            }
+        }
+    }
+
+    public void writeStream(Connection conn, String workflowId, String key, int position, @Nullable String valueJson,
+            boolean closed) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement(queries.get("writeStream"))) {
+            ps.setString(1, workflowId);
+            ps.setString(2, key);
+            ps.setInt(3, position);
+            ps.setString(4, valueJson);
+            ps.setBoolean(5, closed);
+            ps.execute();
+        }
+    }
+
+    /** A value of a stream; the closing row has {@code closed} set and no value. */
+    public record StreamRow(int position, @Nullable String valueJson, boolean closed) {}
+
+    public List<StreamRow> readStream(String workflowId, String key, int afterPosition, int limit)
+            throws SQLException {
+        try (Connection conn = dataSource.getConnection();
+                PreparedStatement ps = conn.prepareStatement(queries.get("readStream"))) {
+            ps.setString(1, workflowId);
+            ps.setString(2, key);
+            ps.setInt(3, afterPosition);
+            ps.setInt(4, limit);
+            List<StreamRow> rows = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    rows.add(new StreamRow(rs.getInt(1), rs.getString(2), rs.getBoolean(3)));
+                }
+            }
+            return rows;
+        }
+    }
+
+    /** A workflow's status and owner. */
+    public record WorkflowState(String status, @Nullable String executorId) {}
+
+    public Optional<WorkflowState> workflowState(String workflowId) throws SQLException {
+        try (Connection conn = dataSource.getConnection();
+                PreparedStatement ps = conn.prepareStatement(queries.get("workflowState"))) {
+            ps.setString(1, workflowId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(new WorkflowState(rs.getString(1), rs.getString(2))) : Optional.empty();
+            }
+        }
+    }
+
+    /** Inserts a child RUNNING under {@code executorId} on the caller's transaction; false if the id existed. */
+    public boolean startChild(Connection conn, String childId, String name, String inputJson, String executorId,
+            @Nullable Long timeoutMillis, String parentId) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement(queries.get("startChild"))) {
+            ps.setString(1, childId);
+            ps.setString(2, name);
+            ps.setString(3, inputJson);
+            ps.setString(4, executorId);
+            ps.setObject(5, timeoutMillis, java.sql.Types.BIGINT);
+            ps.setObject(6, timeoutMillis, java.sql.Types.BIGINT);
+            ps.setString(7, parentId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    public void setTimeout(Connection conn, String workflowId, long timeoutMillis) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement(queries.get("setTimeout"))) {
+            ps.setLong(1, timeoutMillis);
+            ps.setString(2, workflowId);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Cancels the workflows whose deadline passed; returns their ids. */
+    public List<String> expireDeadlines() throws SQLException {
+        try (Connection conn = dataSource.getConnection();
+                PreparedStatement ps = conn.prepareStatement(queries.get("expireDeadlines"));
+                ResultSet rs = ps.executeQuery()) {
+            List<String> ids = new ArrayList<>();
+            while (rs.next()) {
+                ids.add(rs.getString(1));
+            }
+            return ids;
         }
     }
 

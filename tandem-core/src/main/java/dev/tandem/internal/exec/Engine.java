@@ -9,6 +9,7 @@ import dev.tandem.WorkflowHandle;
 import dev.tandem.WorkflowStatus;
 import dev.tandem.internal.db.Json;
 import dev.tandem.internal.db.Migrator;
+import dev.tandem.internal.db.Notifications;
 import dev.tandem.internal.db.Rows.ClaimedRow;
 import dev.tandem.internal.db.Rows.FinishRow;
 import dev.tandem.internal.db.Rows.StartRow;
@@ -57,6 +58,8 @@ public final class Engine implements AutoCloseable {
     private final EngineConfig config;
     private final SystemDatabase db;
     private final Json json;
+    private final Admin admin;
+    private final Scheduler scheduler;
     private final UUID incarnation = UUID.randomUUID();
     private final Map<String, RegisteredWorkflow<?, ?>> registry = new ConcurrentHashMap<>();
     private final Map<String, WorkflowExecution<?, ?>> running = new ConcurrentHashMap<>();
@@ -68,6 +71,9 @@ public final class Engine implements AutoCloseable {
     private @Nullable ExecutorService workflowThreads;
     private @Nullable ScheduledExecutorService maintenance;
     private @Nullable QueueWorker queueWorker;
+    private @Nullable ScheduledExecutorService timer;
+    private @Nullable Waiters waiters;
+    private @Nullable Notifications notifications;
     private @Nullable Thread queueThread;
     private long maintenanceRounds;
     private boolean databaseWarned;
@@ -76,6 +82,8 @@ public final class Engine implements AutoCloseable {
         this.config = config;
         this.db = new SystemDatabase(config.dataSource());
         this.json = new Json(config.objectMapper());
+        this.admin = new Admin(this, config.dataSource(), config.retention());
+        this.scheduler = new Scheduler(config.dataSource());
         ClassLoader context = Thread.currentThread().getContextClassLoader();
         this.classLoader = context != null ? context : Engine.class.getClassLoader();
     }
@@ -86,6 +94,22 @@ public final class Engine implements AutoCloseable {
 
     SystemDatabase db() {
         return db;
+    }
+
+    /** Listing, fork and deletion of workflows (Tandem's operator methods). */
+    public Admin admin() {
+        return admin;
+    }
+
+    /** Cron schedules (Tandem.schedules()); the maintenance loop starts their ticks. */
+    public Scheduler scheduler() {
+        return scheduler;
+    }
+
+    /** The input type of workflow {@code name} as registered here, or null if this executor did not register it. */
+    public @Nullable Class<?> inputType(String name) {
+        RegisteredWorkflow<?, ?> workflow = registry.get(name);
+        return workflow == null ? null : workflow.inputType();
     }
 
     Json json() {
@@ -106,6 +130,19 @@ public final class Engine implements AutoCloseable {
 
     boolean isStopping() {
         return state != State.STARTED;
+    }
+
+    Waiters waiters() {
+        Waiters w = waiters;
+        if (w == null) {
+            throw new IllegalStateException("the engine is not started; call Tandem.start() first");
+        }
+        return w;
+    }
+
+    /** Whether long waits give their thread back (platform threads) rather than block (virtual threads). */
+    boolean parksWaits() {
+        return !(config.virtualThreads() && WorkflowThreads.virtualThreadsAvailable());
     }
 
     // ---- registration and lifecycle ----
@@ -159,6 +196,16 @@ public final class Engine implements AutoCloseable {
             throw new TandemException("failed to declare queues " + config.queues().keySet() + ": " + e.getMessage(), e);
         }
         committer = new GroupCommitter(db, config.executorId());
+        ScheduledExecutorService timerThread = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "tandem-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        timer = timerThread;
+        Waiters w = new Waiters(timerThread);
+        waiters = w;
+        notifications = new Notifications(db.dataSource(), w);
+        notifications.start();
         workflowThreads = WorkflowThreads.create(config.virtualThreads(), config.maxConcurrentWorkflows());
         state = State.STARTED;
         recoverOrphans(config.executorId()); // our previous incarnation's work first, then any dead executor's
@@ -230,6 +277,12 @@ public final class Engine implements AutoCloseable {
         if (maintenance != null) {
             maintenance.shutdownNow();
         }
+        if (waiters != null) {
+            waiters.signalAll(); // waiting executions see the engine stopping and unwind
+        }
+        if (timer != null) {
+            timer.shutdownNow(); // parked executions stay parked: recovered from their checkpoints later
+        }
         if (queueThread != null) {
             try {
                 queueThread.join(2000);
@@ -252,6 +305,9 @@ public final class Engine implements AutoCloseable {
         }
         if (committer != null) {
             committer.close();
+        }
+        if (notifications != null) {
+            notifications.close();
         }
         for (WorkflowExecution<?, ?> e : running.values()) {
             e.outcome().complete(new Outcome.Unknown());
@@ -295,7 +351,9 @@ public final class Engine implements AutoCloseable {
         }
         boolean inserted;
         try {
-            inserted = committer().start(new StartRow(id, name, null, inputJson), START_TIMEOUT.toNanos());
+            Long timeoutMillis = options.timeout() == null ? null : options.timeout().toMillis();
+            inserted = committer().start(new StartRow(id, name, null, inputJson, timeoutMillis),
+                    START_TIMEOUT.toNanos());
         } catch (GroupCommitter.WriteTimeoutException e) {
             drop(execution);
             throw new TandemException("the database did not confirm the start of workflow '" + id + "' within "
@@ -350,7 +408,7 @@ public final class Engine implements AutoCloseable {
     }
 
     /** Checks a caller's input (not null, of the registered type, storable) and encodes it; writes nothing. */
-    private String encodeInput(RegisteredWorkflow<?, ?> workflow, @Nullable Object input) {
+    String encodeInput(RegisteredWorkflow<?, ?> workflow, @Nullable Object input) {
         String name = workflow.name();
         if (input == null) {
             throw new IllegalArgumentException("the input of workflow '" + name + "' must not be null");
@@ -469,6 +527,94 @@ public final class Engine implements AutoCloseable {
         } catch (SQLException e) {
             throw controlFailure("send a message to", workflowId, e);
         }
+        Waiters w = waiters;
+        if (w != null) {
+            w.signal(workflowId, Waiters.MESSAGE); // a receiver in this process need not wait for the NOTIFY
+        }
+    }
+
+    /** Cancels a workflow and, with {@code includeChildren}, its descendants. */
+    public void cancel(String workflowId, boolean includeChildren) {
+        if (workflowId == null || workflowId.isBlank()) {
+            throw new IllegalArgumentException("workflowId must not be null or blank");
+        }
+        try {
+            db.control("cancelWorkflowTree", workflowId, includeChildren);
+        } catch (SQLException e) {
+            throw controlFailure("cancel", workflowId, e);
+        }
+    }
+
+    /**
+     * The last value of event {@code key} of a workflow, waiting up to {@code timeout} for it to be set; null if it
+     * is not set by then. Woken by the NOTIFY of the setEvent's commit, without polling.
+     */
+    public <T> @Nullable T getEvent(String workflowId, String key, Class<T> type, Duration timeout) {
+        if (workflowId == null || workflowId.isBlank()) {
+            throw new IllegalArgumentException("workflowId must not be null or blank");
+        }
+        if (key == null) {
+            throw new IllegalArgumentException("event key must not be null");
+        }
+        if (type == null) {
+            throw new IllegalArgumentException("the event's type must not be null");
+        }
+        if (timeout == null || timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout must be zero or positive (was " + timeout + ")");
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Waiters.Wakeup wakeup = waiters().register(workflowId, Waiters.EVENT);
+        try {
+            while (true) {
+                java.util.Optional<String> value;
+                try {
+                    value = db.getEvent(workflowId, key);
+                } catch (SQLException e) {
+                    throw new TandemException("failed to read event '" + key + "' of workflow '" + workflowId + "': "
+                            + e.getMessage(), e);
+                }
+                if (value.isPresent()) {
+                    return decode(value.get(), type, "event '" + key + "' of workflow '" + workflowId + "'");
+                }
+                if (!wakeup.await(deadline)) {
+                    return null;
+                }
+                wakeup.reset();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TandemException("interrupted while waiting for event '" + key + "' of workflow '" + workflowId
+                    + "'", e);
+        } finally {
+            wakeup.unregister();
+        }
+    }
+
+    /** The values of stream {@code key} of a workflow, as they arrive; see {@code Tandem.readStream}. */
+    public <T> java.util.stream.Stream<T> readStream(String workflowId, String key, Class<T> type) {
+        if (workflowId == null || workflowId.isBlank()) {
+            throw new IllegalArgumentException("workflowId must not be null or blank");
+        }
+        if (key == null) {
+            throw new IllegalArgumentException("stream key must not be null");
+        }
+        if (type == null) {
+            throw new IllegalArgumentException("the stream's value type must not be null");
+        }
+        loadWorkflow(workflowId); // an unknown id fails now, clearly
+        StreamReader<T> reader = new StreamReader<>(this, workflowId, key, type);
+        return java.util.stream.StreamSupport.stream(
+                java.util.Spliterators.spliteratorUnknownSize(reader, java.util.Spliterator.ORDERED), false)
+                .onClose(reader::close);
+    }
+
+    <T> T decode(String json, Class<T> type, String what) {
+        try {
+            return json.equals("null") ? null : this.json.mapper().readValue(json, type);
+        } catch (JsonProcessingException e) {
+            throw new TandemException("the " + what + " does not bind to " + type.getName() + ": "
+                    + e.getOriginalMessage() + "; it is " + json, e);
+        }
     }
 
     private static RuntimeException controlFailure(String action, String workflowId, SQLException e) {
@@ -496,8 +642,19 @@ public final class Engine implements AutoCloseable {
                 id = enqueueOn(tx, name, inputJson, options);
             } else {
                 try (Connection conn = db.connect()) {
-                    conn.setAutoCommit(true);
-                    id = enqueueOn(conn, name, inputJson, options);
+                    // With a timeout, the enqueue and the timeout commit together (no claim between them).
+                    conn.setAutoCommit(options.timeout() == null);
+                    try {
+                        id = enqueueOn(conn, name, inputJson, options);
+                        if (options.timeout() != null) {
+                            conn.commit();
+                        }
+                    } finally {
+                        if (!conn.getAutoCommit()) {
+                            conn.rollback(); // nothing left after a commit; undoes a failed enqueue
+                            conn.setAutoCommit(true);
+                        }
+                    }
                 }
             }
         } catch (SQLException e) {
@@ -514,8 +671,12 @@ public final class Engine implements AutoCloseable {
 
     private String enqueueOn(Connection conn, String name, String inputJson, dev.tandem.EnqueueOptions o)
             throws SQLException {
-        return db.enqueue(conn, name, inputJson, o.workflowId(), o.queueName(), o.priority(), o.deduplicationId(),
+        String id = db.enqueue(conn, name, inputJson, o.workflowId(), o.queueName(), o.priority(), o.deduplicationId(),
                 o.partitionKey(), o.delay());
+        if (o.timeout() != null) {
+            db.setTimeout(conn, id, o.timeout().toMillis());
+        }
+        return id;
     }
 
     /** Called on the execution's own thread when it stopped without recording an outcome. */
@@ -536,6 +697,9 @@ public final class Engine implements AutoCloseable {
                 log.info("stopped running workflow '{}': {}", id, control.getMessage());
                 drop(execution);
             }
+            case PARK -> {
+                // Stays in `running` without a thread; its wake-up replays it (resumeParked).
+            }
             case RESTART, DATABASE_UNAVAILABLE -> {
                 log.warn("replaying workflow '{}' from its checkpoints: {}", id, control.getMessage());
                 WorkflowRow row = awaitWorkflowRow(id);
@@ -549,12 +713,82 @@ public final class Engine implements AutoCloseable {
     }
 
     private <I, O> void replay(WorkflowExecution<I, O> old) {
-        @SuppressWarnings("unchecked")
-        RegisteredWorkflow<I, O> workflow = (RegisteredWorkflow<I, O>) registry.get(old.name());
-        WorkflowExecution<I, O> fresh = new WorkflowExecution<>(this, workflow, old.workflowId(), old.input(), true,
-                old.queueName(), old.outcome());
+        WorkflowExecution<I, O> fresh = new WorkflowExecution<>(this, old.workflow(), old.workflowId(), old.input(),
+                true, old.queueName(), old.outcome());
         running.put(old.workflowId(), fresh);
         dispatch(fresh);
+    }
+
+    /**
+     * A parked execution is due (its wait's signal or deadline): replay it from the checkpoints it holds, unless it
+     * was cancelled meanwhile (or the engine stops; then it is recovered later, like any unfinished workflow).
+     */
+    <I, O> void resumeParked(WorkflowExecution<I, O> parked, boolean cancelled) {
+        if (isStopping() || running.get(parked.workflowId()) != parked) {
+            return;
+        }
+        if (cancelled && !stillOwns(parked.workflowId())) {
+            log.info("workflow '{}' was cancelled while it waited", parked.workflowId());
+            drop(parked);
+            return;
+        }
+        WorkflowExecution<I, O> fresh = new WorkflowExecution<>(this, parked.workflow(), parked.workflowId(),
+                parked.input(), true, parked.queueName(), parked.outcome(), parked.checkpoints());
+        fresh.continueFrom(parked);
+        if (running.replace(parked.workflowId(), parked, fresh)) {
+            dispatch(fresh);
+        }
+    }
+
+    /** Whether this executor still owns the RUNNING workflow (a database error counts as yes: the next write tells). */
+    boolean stillOwns(String workflowId) {
+        try {
+            return db.workflowState(workflowId)
+                    .map(s -> s.status().equals("RUNNING") && config.executorId().equals(s.executorId()))
+                    .orElse(false);
+        } catch (SQLException e) {
+            return true;
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    <I, O> RegisteredWorkflow<I, O> registered(String name) {
+        RegisteredWorkflow<I, O> workflow = (RegisteredWorkflow<I, O>) registry.get(name);
+        if (workflow == null) {
+            throw new IllegalArgumentException("unknown workflow '" + name + "'; register it before start()");
+        }
+        return workflow;
+    }
+
+    /**
+     * Runs a child its parent just started on this executor ({@code inserted}); a child that existed already runs
+     * wherever it runs, or, if this executor owns it and is not running it (its start's acknowledgement was lost),
+     * here. Returns a handle to it.
+     */
+    <I, O> Handle<O> runChild(RegisteredWorkflow<I, O> workflow, String childId, I input, boolean inserted) {
+        if (!inserted) {
+            try {
+                var state = db.workflowState(childId);
+                inserted = state.isPresent() && state.get().status().equals("RUNNING")
+                        && config.executorId().equals(state.get().executorId()) && !running.containsKey(childId);
+            } catch (SQLException e) {
+                throw new TandemException("failed to read child workflow '" + childId + "': " + e.getMessage(), e);
+            }
+        }
+        if (inserted) {
+            WorkflowExecution<I, O> execution = new WorkflowExecution<>(this, workflow, childId, input, false, null,
+                    new CompletableFuture<>());
+            if (running.putIfAbsent(childId, execution) == null) {
+                dispatch(execution);
+            }
+        }
+        return childHandle(childId);
+    }
+
+    /** A handle to a workflow known to exist (a recorded child), without reading it. */
+    <O> Handle<O> childHandle(String childId) {
+        WorkflowExecution<?, ?> local = running.get(childId);
+        return new Handle<>(this, childId, local != null ? local.outcome() : null);
     }
 
     /** Reads the workflow row, waiting for the database to come back; null if the engine stops first. */
@@ -587,6 +821,11 @@ public final class Engine implements AutoCloseable {
                     new ArrayList<>(registry.keySet()));
             }
             recoverOrphans(null);
+            scheduler.runDue();
+            for (String expired : db.expireDeadlines()) {
+                log.info("workflow '{}' passed its deadline and was cancelled", expired);
+                waiters().signal(expired, Waiters.CANCEL);
+            }
             if (maintenanceRounds % UNKNOWN_CHECK_ROUNDS == 0) {
                 checkUnknownWorkflows();
             }
@@ -595,11 +834,12 @@ public final class Engine implements AutoCloseable {
                         ? Duration.ofHours(1) : config.executorTimeout().multipliedBy(10);
                 db.forgetDeadExecutors(silence);
             }
+            admin.applyRetention(config.heartbeatInterval().dividedBy(2)); // leaves the heartbeat its pace
             if (databaseWarned) {
                 log.info("database reachable again; executor '{}' carries on", config.executorId());
                 databaseWarned = false;
             }
-        } catch (Exception e) {
+        } catch (Exception | Error e) { // an Error must not end the scheduled task: heartbeats would stop silently
             if (!databaseWarned || !SqlErrors.isConnectionError(e)) {
                 log.warn("executor '{}' maintenance failed (heartbeat/recovery), will retry: {}",
                         config.executorId(), e.getMessage());

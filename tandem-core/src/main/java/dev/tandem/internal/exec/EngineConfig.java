@@ -21,4 +21,5 @@ public record EngineConfig(
         @Nullable ObjectMapper objectMapper,
         Map<String, QueueRow> queues,
         Duration pollInterval,
-        Duration unknownWorkflowTimeout) {}
+        Duration unknownWorkflowTimeout,
+        @Nullable Duration retention) {}

@@ -13,7 +13,9 @@ final class ExecutionControl extends Error {
         /** The database is unreachable: replay from the checkpoints once it answers again. */
         DATABASE_UNAVAILABLE,
         /** The engine is shutting down. */
-        STOP
+        STOP,
+        /** Waiting without a thread: the execution is replayed from its checkpoints at its next signal. */
+        PARK
     }
 
     final Kind kind;

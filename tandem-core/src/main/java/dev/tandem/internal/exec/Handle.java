@@ -99,6 +99,50 @@ final class Handle<O> implements WorkflowHandle<O> {
         }
     }
 
+    /**
+     * The outcome if the workflow has ended, without waiting: from the local execution, or the database; null while
+     * it has not ended.
+     */
+    @Nullable Outcome endedOutcome() {
+        if (local != null && local.isDone() && !(local.join() instanceof Outcome.Unknown)) {
+            return local.join();
+        }
+        if (local != null && !local.isDone()) {
+            return null;
+        }
+        WorkflowRow row = engine.loadWorkflow(workflowId);
+        WorkflowStatus status = WorkflowStatus.valueOf(row.status());
+        if (status == WorkflowStatus.SUCCESS) {
+            return new Outcome.Succeeded(engine.decodeOutput(row));
+        }
+        return status.isFinal() ? new Outcome.Failed(status, engine.json().readError(row.error())) : null;
+    }
+
+    /** Whether it runs in this process (its end can then be awaited here, not polled). */
+    boolean runsHere() {
+        return local != null && !local.isDone();
+    }
+
+    /** Runs {@code action} when the local execution ends (at once if it has). */
+    void whenEnded(Runnable action) {
+        if (local != null) {
+            local.whenComplete((outcome, failure) -> action.run());
+        }
+    }
+
+    /** The output of an ended workflow, or its failure thrown. */
+    @SuppressWarnings("unchecked")
+    O unwrap(Outcome outcome) {
+        if (outcome instanceof Outcome.Failed f) {
+            throw failed(f.status(), f.error());
+        }
+        return (O) ((Outcome.Succeeded) outcome).output();
+    }
+
+    ResultTimeoutException timedOut(Duration timeout) {
+        return notFinished(timeout);
+    }
+
     private WorkflowFailedException failed(WorkflowStatus status, ErrorInfo error) {
         return new WorkflowFailedException(workflowId, status, error.type(), error.message(), error.stack());
     }

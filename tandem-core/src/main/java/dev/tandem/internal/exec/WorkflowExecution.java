@@ -4,11 +4,15 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.tandem.NonDeterministicWorkflowException;
 import dev.tandem.StepFailedException;
 import dev.tandem.StepFunction;
+import dev.tandem.IsolationLevel;
+import dev.tandem.StartOptions;
 import dev.tandem.StepOptions;
 import dev.tandem.TandemException;
 import dev.tandem.TransactionFunction;
 import dev.tandem.TransactionOptions;
+import dev.tandem.Workflow;
 import dev.tandem.WorkflowContext;
+import dev.tandem.WorkflowHandle;
 import dev.tandem.WorkflowStatus;
 import dev.tandem.internal.db.Json;
 import dev.tandem.internal.db.Json.ErrorInfo;
@@ -16,11 +20,17 @@ import dev.tandem.internal.db.Rows.FinishRow;
 import dev.tandem.internal.db.Rows.StepRow;
 import dev.tandem.internal.db.SqlErrors;
 import dev.tandem.internal.exec.ExecutionControl.Kind;
+import dev.tandem.internal.exec.Waiters.Wakeup;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +51,14 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     private static final Logger log = LoggerFactory.getLogger(WorkflowExecution.class);
     private static final String STEP = "STEP";
     private static final String TRANSACTION = "TRANSACTION";
+    private static final String SLEEP = "SLEEP";
+    private static final String RECV = "RECV";
+    private static final String SEND = "SEND";
+    private static final String SET_EVENT = "SET_EVENT";
+    private static final String WRITE_STREAM = "WRITE_STREAM";
+    private static final String CHILD = "CHILD";
+    /** On platform threads a wait for a message blocks this long before it parks (most replies come sooner). */
+    private static final long BLOCK_BEFORE_PARKING_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
     private final Engine engine;
     private final RegisteredWorkflow<I, O> workflow;
@@ -50,16 +68,30 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     private final @Nullable String queueName;
     private final CompletableFuture<Outcome> outcome;
 
-    private Map<Integer, StepRow> recorded = Map.of();
+    private final @Nullable Map<Integer, StepRow> preloaded;
+
+    /** Checkpoints by position: the recorded ones, and those this run made (written or not). */
+    private Map<Integer, StepRow> recorded = new HashMap<>();
     private final List<StepRow> unwritten = new ArrayList<>(); // checkpoints not yet sent to the database
+    private final Set<String> closedStreams = new HashSet<>();
     private int position;
     private boolean inStep;
     private boolean done;
     private @Nullable Thread thread;
     private @Nullable RuntimeException fatal; // non-determinism: sticks even if the workflow catches it
+    private @Nullable ExecutionControl halted; // parked: sticks even if the workflow catches it
+    /** How children this workflow waited for ended; kept across parked replays so each is read once. */
+    private Map<String, Outcome> childOutcomes = new HashMap<>();
 
     WorkflowExecution(Engine engine, RegisteredWorkflow<I, O> workflow, String workflowId, I input, boolean recovered,
             @Nullable String queueName, CompletableFuture<Outcome> outcome) {
+        this(engine, workflow, workflowId, input, recovered, queueName, outcome, null);
+    }
+
+    /** With {@code preloaded} checkpoints (a parked execution's, all durable), replays without reading them. */
+    WorkflowExecution(Engine engine, RegisteredWorkflow<I, O> workflow, String workflowId, I input, boolean recovered,
+            @Nullable String queueName, CompletableFuture<Outcome> outcome,
+            @Nullable Map<Integer, StepRow> preloaded) {
         this.engine = engine;
         this.workflow = workflow;
         this.workflowId = workflowId;
@@ -67,6 +99,21 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         this.recovered = recovered;
         this.queueName = queueName;
         this.outcome = outcome;
+        this.preloaded = preloaded;
+    }
+
+    /** Every checkpoint this execution knows; complete and durable once it has parked. */
+    Map<Integer, StepRow> checkpoints() {
+        return recorded;
+    }
+
+    RegisteredWorkflow<I, O> workflow() {
+        return workflow;
+    }
+
+    /** Takes over what a parked execution learnt besides its checkpoints. */
+    void continueFrom(WorkflowExecution<I, O> parked) {
+        this.childOutcomes = parked.childOutcomes;
     }
 
     /** The queue it was taken from, or null if it was started directly. */
@@ -90,10 +137,15 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     void run() {
         thread = Thread.currentThread();
         try {
-            if (recovered) {
+            if (preloaded != null) {
+                recorded = new HashMap<>(preloaded);
+            } else if (recovered) {
                 recorded = loadCheckpoints();
             }
             O output = workflow.function().run(this, input);
+            if (halted != null) {
+                throw halted;
+            }
             if (fatal != null) {
                 throw fatal;
             }
@@ -110,6 +162,10 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         } catch (ExecutionControl control) {
             engine.executionStopped(this, control);
         } catch (Throwable t) {
+            if (halted != null) { // the workflow caught the control that parks it
+                engine.executionStopped(this, halted);
+                return;
+            }
             Throwable error = fatal != null ? fatal : t;
             if (error instanceof InterruptedException || engine.isStopping()) {
                 engine.executionStopped(this, new ExecutionControl(Kind.STOP, "engine stopping", error));
@@ -157,9 +213,9 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         }
     }
 
-    private Map<Integer, StepRow> loadCheckpoints() {
+    private HashMap<Integer, StepRow> loadCheckpoints() {
         try {
-            Map<Integer, StepRow> rows = new HashMap<>();
+            HashMap<Integer, StepRow> rows = new HashMap<>();
             for (StepRow row : engine.db().loadSteps(workflowId)) {
                 rows.put(row.position(), row);
             }
@@ -217,7 +273,7 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
                     throw stepFailed(STEP, name, pos, startedAt, e);
                 }
                 String json = encodeOutput(STEP, name, pos, startedAt, output);
-                unwritten.add(new StepRow(workflowId, pos, name, STEP, json, Json.typeName(output), null, startedAt));
+                record(new StepRow(workflowId, pos, name, STEP, json, Json.typeName(output), null, startedAt));
                 return output;
             }
         } finally {
@@ -238,22 +294,34 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         if (previous != null) {
             return replay(previous, TRANSACTION, name, pos);
         }
+        return transactional(TRANSACTION, name, pos, options, fn);
+    }
+
+    /**
+     * Runs {@code fn} and inserts the checkpoint at {@code pos} (with those not written yet) in one transaction,
+     * committed once: the transactional step, and every primitive that writes (send, setEvent, writeStream, startChild).
+     */
+    private <T extends @Nullable Object> T transactional(String kind, String name, int pos, TransactionOptions options,
+            TransactionFunction<T> fn) {
         Instant startedAt = Instant.now();
         long unavailableBackoff = 10;
         inStep = true;
         try {
             for (int attempt = 1; ; ) {
                 try {
+                    StepRow[] committed = new StepRow[1];
                     T result = engine.db().inTransaction(options.isolation(), conn -> {
                         T output = fn.run(conn);
-                        String json = encodeOutput(TRANSACTION, name, pos, startedAt, output);
+                        String json = encodeOutput(kind, name, pos, startedAt, output);
                         List<StepRow> rows = new ArrayList<>(unwritten); // earlier checkpoints commit with this one
-                        rows.add(new StepRow(workflowId, pos, name, TRANSACTION, json, Json.typeName(output), null,
-                                startedAt));
+                        committed[0] = new StepRow(workflowId, pos, name, kind, json, Json.typeName(output), null,
+                                startedAt);
+                        rows.add(committed[0]);
                         engine.db().insertTransactionCheckpointsAndCommit(conn, engine.executorId(), rows);
                         return output;
                     });
                     unwritten.clear();
+                    recorded.put(pos, committed[0]);
                     return result;
                 } catch (ExecutionControl | StepFailedException e) {
                     throw e;
@@ -282,7 +350,8 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
                         Optional<StepRow> committed = lookUpCheckpoint(pos);
                         if (committed.isPresent()) {
                             unwritten.clear(); // they committed with it
-                            return replay(committed.get(), TRANSACTION, name, pos);
+                            recorded.put(pos, committed.get());
+                            return replay(committed.get(), kind, name, pos);
                         }
                         continue; // it rolled back: run it again; does not count as an attempt
                     }
@@ -291,7 +360,7 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
                         pause(Math.min(5L << Math.min(attempt, 8), 1000));
                         continue;
                     }
-                    throw stepFailed(TRANSACTION, name, pos, startedAt, e);
+                    throw stepFailed(kind, name, pos, startedAt, e);
                 }
             }
         } finally {
@@ -299,8 +368,414 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         }
     }
 
+    // ---- durable primitives ----
+
+    @Override
+    public void sleep(Duration duration) {
+        if (duration == null || duration.isNegative()) {
+            throw new IllegalArgumentException("sleep duration must be zero or positive (was " + duration
+                    + ") in workflow '" + workflowId + "'");
+        }
+        durableSleep(() -> Instant.now().plus(duration));
+    }
+
+    @Override
+    public void sleepUntil(Instant wakeAt) {
+        if (wakeAt == null) {
+            throw new IllegalArgumentException("sleepUntil needs a wake-up time, not null (workflow '" + workflowId
+                    + "')");
+        }
+        durableSleep(() -> wakeAt);
+    }
+
+    private void durableSleep(Supplier<Instant> wakeAtIfNew) {
+        int pos = begin("sleep", "sleep", this, this);
+        Instant wakeAt = wakeUpTime(pos, "sleep", wakeAtIfNew);
+        Wakeup wakeup = engine.waiters().register(workflowId, Waiters.CANCEL);
+        try {
+            while (true) {
+                long left = Duration.between(Instant.now(), wakeAt).toNanos();
+                if (left <= 0) {
+                    return;
+                }
+                writeCheckpoints(); // the wake-up time is durable before the wait: a recovery sleeps what is left
+                await(wakeup, System.nanoTime() + left, true);
+                afterWakeUp(wakeup);
+            }
+        } finally {
+            release(wakeup);
+        }
+    }
+
+    /** The wake-up time recorded at {@code pos}, or a new one, recorded now (durable with the next write). */
+    private Instant wakeUpTime(int pos, String name, Supplier<Instant> fresh) {
+        StepRow previous = recorded.get(pos);
+        if (previous != null) {
+            checkRecorded(previous, SLEEP, name, pos);
+            return Instant.ofEpochMilli(Long.parseLong(Objects.requireNonNull(previous.output())));
+        }
+        Instant wakeAt = fresh.get();
+        record(new StepRow(workflowId, pos, name, SLEEP, Long.toString(wakeAt.toEpochMilli()), "java.lang.Long",
+                null, Instant.now()));
+        return wakeAt;
+    }
+
+    @Override
+    public <T> @Nullable T recv(String topic, Class<T> type, Duration timeout) {
+        if (topic == null) {
+            throw new IllegalArgumentException("recv topic must not be null (workflow '" + workflowId
+                    + "'); use recv(type, timeout) for the default topic");
+        }
+        return receive(topic, type, timeout);
+    }
+
+    @Override
+    public <T> @Nullable T recv(Class<T> type, Duration timeout) {
+        return receive("", type, timeout);
+    }
+
+    /**
+     * Takes two positions: the deadline (a SLEEP checkpoint, so a recovered workflow waits only for what was left)
+     * and the message (a RECV checkpoint, committed with the message's deletion).
+     */
+    private <T> @Nullable T receive(String topic, Class<T> type, Duration timeout) {
+        if (type == null) {
+            throw new IllegalArgumentException("recv needs the message type, not null (workflow '" + workflowId + "')");
+        }
+        if (timeout == null || timeout.isNegative()) {
+            throw new IllegalArgumentException("recv timeout must be zero or positive (was " + timeout
+                    + ") in workflow '" + workflowId + "'");
+        }
+        String name = topic.isEmpty() ? "recv" : "recv:" + topic;
+        int deadlinePos = begin("recv", name, this, this);
+        Instant deadline = wakeUpTime(deadlinePos, name, () -> Instant.now().plus(timeout));
+        int pos = begin("recv", name, this, this);
+        StepRow previous = recorded.get(pos);
+        if (previous != null) {
+            checkRecorded(previous, RECV, name, pos);
+            return decodeMessage(previous.output(), type, name, pos);
+        }
+        Instant startedAt = Instant.now();
+        Wakeup wakeup = engine.waiters().register(workflowId, Waiters.MESSAGE | Waiters.CANCEL);
+        try {
+            while (true) {
+                String message = takeMessage(topic, name, pos, type, startedAt);
+                if (message != null) {
+                    return decodeMessage(message, type, name, pos);
+                }
+                long left = Duration.between(Instant.now(), deadline).toNanos();
+                if (left <= 0) {
+                    record(new StepRow(workflowId, pos, name, RECV, "null", null, null, startedAt));
+                    return null;
+                }
+                writeCheckpoints(); // the deadline is durable before the wait
+                await(wakeup, System.nanoTime() + left, false);
+                afterWakeUp(wakeup);
+            }
+        } finally {
+            release(wakeup);
+        }
+    }
+
+    /** Consumes the oldest message and commits its checkpoint with the deletion; null if there is none. */
+    private @Nullable String takeMessage(String topic, String name, int pos, Class<?> type, Instant startedAt) {
+        long backoff = 10;
+        while (true) {
+            try {
+                StepRow[] committed = new StepRow[1];
+                String message = engine.db().inTransaction(IsolationLevel.READ_COMMITTED, conn -> {
+                    String m = engine.db().takeMessage(conn, workflowId, topic);
+                    if (m == null) {
+                        return null;
+                    }
+                    List<StepRow> rows = new ArrayList<>(unwritten);
+                    committed[0] = new StepRow(workflowId, pos, name, RECV, m, type.getName(), null, startedAt);
+                    rows.add(committed[0]);
+                    engine.db().insertTransactionCheckpointsAndCommit(conn, engine.executorId(), rows);
+                    return m;
+                });
+                if (message != null) {
+                    unwritten.clear();
+                    recorded.put(pos, committed[0]);
+                }
+                return message;
+            } catch (ExecutionControl e) {
+                throw e;
+            } catch (Exception e) {
+                if (SqlErrors.isNotOwner(e) || SqlErrors.isCheckpointConflict(e)) {
+                    throw new ExecutionControl(Kind.RESTART, "workflow '" + workflowId + "' was cancelled, taken over"
+                            + " or replayed elsewhere while receiving (#" + pos + "); the message stays queued", e);
+                }
+                if (!SqlErrors.isConnectionError(e)) {
+                    throw databaseUnavailable("receive a message (#" + pos + ")", e);
+                }
+                if (engine.isStopping()) {
+                    throw new ExecutionControl(Kind.STOP, "engine stopping", e);
+                }
+                pause(backoff);
+                backoff = Math.min(backoff * 2, 2000);
+                Optional<StepRow> found = lookUpCheckpoint(pos);
+                if (found.isPresent()) {
+                    unwritten.clear(); // they committed with it
+                    recorded.put(pos, found.get());
+                    return found.get().output();
+                }
+            }
+        }
+    }
+
+    private <T> @Nullable T decodeMessage(@Nullable String json, Class<T> type, String name, int pos) {
+        if (json == null || json.equals("null")) {
+            return null;
+        }
+        try {
+            return engine.json().mapper().readValue(json, type);
+        } catch (JsonProcessingException e) {
+            throw new TandemException("the message received by " + name + " (#" + pos + ") of workflow '" + workflowId
+                    + "' does not bind to " + type.getName() + ": " + e.getOriginalMessage() + "; message was "
+                    + json, e);
+        }
+    }
+
+    @Override
+    public void send(String destinationId, String topic, Object message) {
+        if (topic == null) {
+            throw new IllegalArgumentException("send topic must not be null (workflow '" + workflowId
+                    + "'); use send(workflowId, message) for the default topic");
+        }
+        sendMessage(destinationId, topic, message);
+    }
+
+    @Override
+    public void send(String destinationId, Object message) {
+        sendMessage(destinationId, "", message);
+    }
+
+    private void sendMessage(String destinationId, String topic, Object message) {
+        if (destinationId == null || destinationId.isBlank()) {
+            throw new IllegalArgumentException("send needs the id of the receiving workflow (workflow '" + workflowId
+                    + "')");
+        }
+        String json = encodeValue("message to workflow '" + destinationId + "'", message);
+        String name = topic.isEmpty() ? "send" : "send:" + topic;
+        int pos = begin("send", name, this, this);
+        StepRow previous = recorded.get(pos);
+        if (previous != null) {
+            replay(previous, SEND, name, pos);
+            return;
+        }
+        String idempotencyKey = workflowId + ":" + pos; // a replay that re-sends is a no-op
+        transactional(SEND, name, pos, TransactionOptions.defaults(), conn -> {
+            engine.db().sendMessage(conn, destinationId, json, topic.isEmpty() ? null : topic, idempotencyKey);
+            return null;
+        });
+        engine.waiters().signal(destinationId, Waiters.MESSAGE); // a receiver here need not wait for the NOTIFY
+    }
+
+    @Override
+    public void setEvent(String key, Object value) {
+        if (key == null) {
+            throw new IllegalArgumentException("event key must not be null (workflow '" + workflowId + "')");
+        }
+        String json = encodeValue("value of event '" + key + "'", value);
+        String name = "setEvent:" + key;
+        int pos = begin("setEvent", name, this, this);
+        StepRow previous = recorded.get(pos);
+        if (previous != null) {
+            replay(previous, SET_EVENT, name, pos);
+            return;
+        }
+        transactional(SET_EVENT, name, pos, TransactionOptions.defaults(), conn -> {
+            engine.db().setEvent(conn, workflowId, pos, key, json);
+            return null;
+        });
+        engine.waiters().signal(workflowId, Waiters.EVENT);
+    }
+
+    @Override
+    public void writeStream(String key, Object value) {
+        if (key == null) {
+            throw new IllegalArgumentException("stream key must not be null (workflow '" + workflowId + "')");
+        }
+        String json = encodeValue("value for stream '" + key + "'", value);
+        appendToStream(key, json, false);
+    }
+
+    @Override
+    public void closeStream(String key) {
+        if (key == null) {
+            throw new IllegalArgumentException("stream key must not be null (workflow '" + workflowId + "')");
+        }
+        appendToStream(key, null, true);
+    }
+
+    private void appendToStream(String key, @Nullable String json, boolean close) {
+        if (closedStreams.contains(key)) {
+            throw new IllegalArgumentException("stream '" + key + "' of workflow '" + workflowId + "' is closed; "
+                    + (close ? "it cannot be closed twice" : "nothing more can be written to it"));
+        }
+        String name = (close ? "closeStream:" : "writeStream:") + key;
+        int pos = begin("writeStream", name, this, this);
+        StepRow previous = recorded.get(pos);
+        if (previous != null) {
+            replay(previous, WRITE_STREAM, name, pos);
+        } else {
+            transactional(WRITE_STREAM, name, pos, TransactionOptions.defaults(), conn -> {
+                engine.db().writeStream(conn, workflowId, key, pos, json, close);
+                return null;
+            });
+            engine.waiters().signal(workflowId, Waiters.STREAM);
+        }
+        if (close) {
+            closedStreams.add(key);
+        }
+    }
+
+    @Override
+    public <C, R extends @Nullable Object> WorkflowHandle<R> startChild(Workflow<C, R> child, C childInput) {
+        return startChild(child, childInput, StartOptions.defaults());
+    }
+
+    @Override
+    public <C, R extends @Nullable Object> R runChild(Workflow<C, R> child, C childInput) {
+        return startChild(child, childInput, StartOptions.defaults()).result(Duration.ofDays(3650));
+    }
+
+    @Override
+    public <C, R extends @Nullable Object> WorkflowHandle<R> startChild(Workflow<C, R> child, C childInput,
+            StartOptions options) {
+        if (child == null || options == null) {
+            throw new IllegalArgumentException("startChild needs a workflow and options, not null (workflow '"
+                    + workflowId + "')");
+        }
+        RegisteredWorkflow<C, R> registered = engine.registered(child.name());
+        String inputJson = engine.encodeInput(registered, childInput);
+        String name = child.name();
+        int pos = begin("child workflow", name, options, child);
+        StepRow previous = recorded.get(pos);
+        if (previous != null) {
+            String childId = replay(previous, CHILD, name, pos);
+            return new ChildHandle<>(this, engine.childHandle(childId));
+        }
+        String childId = options.workflowId() != null ? options.workflowId() : workflowId + "-" + pos;
+        Long timeoutMillis = options.timeout() == null ? null : options.timeout().toMillis();
+        boolean[] inserted = new boolean[1];
+        transactional(CHILD, name, pos, TransactionOptions.defaults(), conn -> {
+            inserted[0] = engine.db().startChild(conn, childId, name, inputJson, engine.executorId(), timeoutMillis,
+                    workflowId);
+            return childId;
+        });
+        return new ChildHandle<>(this, engine.runChild(registered, childId, childInput, inserted[0]));
+    }
+
+    /** Whether a wait for a child can be a wait of this execution: called by its own code, outside any step. */
+    boolean canWaitHere() {
+        return Thread.currentThread() == thread && !inStep && !done && halted == null;
+    }
+
+    /**
+     * Waits for a child to end, like any other wait of the workflow (it parks on platform threads): woken when a
+     * child that runs here ends (however it came to run here: started, or recovered), and looking every second for
+     * one that runs elsewhere. Not a checkpoint: a child's
+     * outcome, once it has ended, does not change, so a replay reads the same.
+     */
+    <R> R awaitChild(Handle<R> child, Duration timeout) {
+        Outcome known = childOutcomes.get(child.workflowId());
+        if (known != null) {
+            return child.unwrap(known);
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Wakeup wakeup = engine.waiters().register(workflowId, Waiters.CHILD | Waiters.CANCEL);
+        try {
+            while (true) {
+                Outcome ended = child.endedOutcome();
+                if (ended != null) {
+                    childOutcomes.put(child.workflowId(), ended);
+                    return child.unwrap(ended);
+                }
+                long now = System.nanoTime();
+                if (now - deadline >= 0) {
+                    throw child.timedOut(timeout);
+                }
+                long until;
+                if (child.runsHere()) {
+                    child.whenEnded(() -> engine.waiters().signal(workflowId, Waiters.CHILD));
+                    until = deadline;
+                } else {
+                    until = Math.min(deadline, now + TimeUnit.SECONDS.toNanos(1));
+                }
+                writeCheckpoints();
+                await(wakeup, until, false);
+                afterWakeUp(wakeup);
+            }
+        } finally {
+            release(wakeup);
+        }
+    }
+
+    private String encodeValue(String what, @Nullable Object value) {
+        try {
+            return engine.json().write(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("the " + what + " cannot be stored as JSON: " + e.getOriginalMessage()
+                    + " (workflow '" + workflowId + "'); pass a value Jackson can serialize", e);
+        }
+    }
+
+    /**
+     * Waits for a signal on {@code wakeup} or until {@code deadlineNanos}. A virtual thread, or a short wait, blocks;
+     * otherwise the execution parks: its thread unwinds, and it is replayed from its checkpoints (kept in memory, all
+     * durable by now) at the signal or the deadline. A wait for a message blocks a moment first, as replies often
+     * come at once.
+     */
+    private void await(Wakeup wakeup, long deadlineNanos, boolean parkAtOnce) {
+        long left = deadlineNanos - System.nanoTime();
+        if (engine.parksWaits() && left > BLOCK_BEFORE_PARKING_NANOS) {
+            if (!parkAtOnce && block(wakeup, System.nanoTime() + BLOCK_BEFORE_PARKING_NANOS)) {
+                return;
+            }
+            writeCheckpoints();
+            if (wakeup.park(deadlineNanos, () -> engine.resumeParked(this, wakeup.cancelled()))) {
+                halted = new ExecutionControl(Kind.PARK, "workflow '" + workflowId + "' is parked until it is due");
+                throw halted;
+            }
+            return; // signalled meanwhile
+        }
+        block(wakeup, deadlineNanos);
+    }
+
+    private boolean block(Wakeup wakeup, long deadlineNanos) {
+        try {
+            return wakeup.await(deadlineNanos);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ExecutionControl(Kind.STOP, "interrupted while waiting", e);
+        }
+    }
+
+    /** After a wait: stops if the engine stops, or if the workflow was cancelled (or taken over) meanwhile. */
+    private void afterWakeUp(Wakeup wakeup) {
+        if (engine.isStopping()) {
+            throw new ExecutionControl(Kind.STOP, "engine stopping");
+        }
+        if (wakeup.cancelled() && !engine.stillOwns(workflowId)) {
+            throw new ExecutionControl(Kind.ABANDON, "workflow '" + workflowId + "' was cancelled while it waited");
+        }
+        wakeup.reset();
+    }
+
+    /** Unregisters a wait, unless the execution parked on it (then its signal replays the execution). */
+    private void release(Wakeup wakeup) {
+        if (halted == null || halted.kind != Kind.PARK) {
+            wakeup.unregister();
+        }
+    }
+
     /** Checks that the context may be used now and takes the next position. */
     private int begin(String what, String name, Object options, Object fn) {
+        if (halted != null) {
+            throw halted;
+        }
         if (fatal != null) {
             throw fatal;
         }
@@ -327,8 +802,8 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         return ++position;
     }
 
-    @SuppressWarnings("unchecked")
-    private <T extends @Nullable Object> T replay(StepRow row, String kind, String name, int pos) {
+    /** Fails the workflow for good if the checkpoint at {@code pos} is not of the call this run makes there. */
+    private void checkRecorded(StepRow row, String kind, String name, int pos) {
         if (!row.name().equals(name) || !row.kind().equals(kind)) {
             fatal = new NonDeterministicWorkflowException("workflow '" + workflowId + "' (" + workflow.name()
                     + ") is not deterministic: position #" + pos + " is recorded as " + describe(row.kind())
@@ -336,6 +811,11 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
                     + "'; workflow code must call the same steps in the same order on every run");
             throw fatal;
         }
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T extends @Nullable Object> T replay(StepRow row, String kind, String name, int pos) {
+        checkRecorded(row, kind, name, pos);
         if (row.error() != null) {
             ErrorInfo info = engine.json().readError(row.error());
             throw new StepFailedException(workflowId, name, pos, info.type(), info.message(), null);
@@ -350,7 +830,16 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     }
 
     private static String describe(String kind) {
-        return kind.equals(TRANSACTION) ? "transaction" : "step";
+        return switch (kind) {
+            case TRANSACTION -> "transaction";
+            case SLEEP -> "sleep";
+            case RECV -> "recv";
+            case SEND -> "send";
+            case SET_EVENT -> "setEvent";
+            case WRITE_STREAM -> "writeStream";
+            case CHILD -> "child workflow";
+            default -> "step";
+        };
     }
 
     private String encodeOutput(String kind, String name, int pos, Instant startedAt, @Nullable Object output) {
@@ -371,8 +860,14 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
      */
     private StepFailedException stepFailed(String kind, String name, int pos, Instant startedAt, Throwable error) {
         String json = engine.json().error(error);
-        unwritten.add(new StepRow(workflowId, pos, name, kind, null, null, json, startedAt));
+        record(new StepRow(workflowId, pos, name, kind, null, null, json, startedAt));
         return new StepFailedException(workflowId, name, pos, error.getClass().getName(), error.getMessage(), error);
+    }
+
+    /** A new checkpoint, held in memory until the next write. */
+    private void record(StepRow row) {
+        unwritten.add(row);
+        recorded.put(row.position(), row);
     }
 
     /** Writes the checkpoints held in memory through the group committer and waits until they are durable. */

@@ -22,6 +22,10 @@ CREATE INDEX workflow_status_deadline_idx ON tandem.workflow_status (deadline_at
 -- Listing by time range, and retention. created_at never changes, so this costs one index entry per workflow.
 CREATE INDEX workflow_status_created_idx ON tandem.workflow_status (created_at);
 
+-- A received message is marked, not deleted: its idempotency key must keep refusing a re-send after it was received.
+ALTER TABLE tandem.messages ADD COLUMN consumed_at timestamptz;
+CREATE INDEX messages_waiting_idx ON tandem.messages (workflow_id, topic, seq) WHERE consumed_at IS NULL;
+
 -- Events: the last value of each key, and every value ever set (position: the setEvent's checkpoint).
 CREATE TABLE tandem.events (
     workflow_id text NOT NULL,
@@ -148,8 +152,50 @@ BEGIN
 END;
 $$;
 
+-- Public API (replaces version 3's body; same signature). As before; a workflow cancelled by its timeout gets the
+-- whole timeout again.
+CREATE OR REPLACE FUNCTION tandem.resume_workflow(workflow_id text) RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_status text;
+    v_queue  text;
+BEGIN
+    IF workflow_id IS NULL THEN
+        RAISE EXCEPTION 'tandem.resume_workflow: workflow_id must not be null' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT w.status, coalesce(w.queue_name, 'default') INTO v_status, v_queue
+      FROM tandem.workflow_status w WHERE w.workflow_id = resume_workflow.workflow_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'tandem.resume_workflow: workflow "%" does not exist', workflow_id
+            USING ERRCODE = 'no_data_found';
+    END IF;
+    IF v_status = 'SUCCESS' THEN
+        RAISE EXCEPTION 'tandem.resume_workflow: workflow "%" already succeeded; there is nothing to resume', workflow_id
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF v_status NOT IN ('CANCELLED', 'ERROR', 'RETRIES_EXCEEDED') THEN
+        RETURN;
+    END IF;
+    DELETE FROM tandem.steps s
+     WHERE s.workflow_id = resume_workflow.workflow_id AND s.error IS NOT NULL
+       AND s.position > (SELECT coalesce(max(k.position), 0) FROM tandem.steps k
+                          WHERE k.workflow_id = resume_workflow.workflow_id AND k.error IS NULL);
+    -- attempts = 1: it ran before, so the next claim (which makes it 2) loads its checkpoints.
+    UPDATE tandem.workflow_status w
+       SET status = 'ENQUEUED', queue_name = v_queue, executor_id = NULL, error = NULL, output = NULL,
+           output_type = NULL, attempts = 1, not_before = NULL, updated_at = now(),
+           deadline_at = NULL -- a timeout starts again when it runs again
+     WHERE w.workflow_id = resume_workflow.workflow_id;
+    PERFORM pg_notify('tandem_queue', v_queue);
+END;
+$$;
+
 -- Public API. Starts a new workflow that replays the checkpoints of `workflow_id` before position `start_step`
--- (copied, with the events and stream values they wrote) and runs from `start_step` on: "fix the bug, re-run from
+-- (copied, with the events and stream values they wrote; messages are not copied: a receive at or after
+-- `start_step` waits for a message sent to the new id) and runs from `start_step` on: "fix the bug, re-run from
 -- the failed step". `start_step` 1 runs it again from the beginning. The new workflow is queued in `queue_name`
 -- (default: the original's queue, or 'default'); returns its id (`new_workflow_id`, or a generated one).
 -- Called by: operators, Tandem.fork. Locks: inserts rows.
@@ -172,7 +218,8 @@ BEGIN
         RAISE EXCEPTION 'tandem.fork_workflow: new_workflow_id must not be empty (pass NULL for a generated id)'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    SELECT * INTO v_source FROM tandem.workflow_status w WHERE w.workflow_id = fork_workflow.workflow_id;
+    -- KEY SHARE: a concurrent tandem.delete_workflows skips the source instead of deleting the steps being copied.
+    SELECT * INTO v_source FROM tandem.workflow_status w WHERE w.workflow_id = fork_workflow.workflow_id FOR KEY SHARE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'tandem.fork_workflow: workflow "%" does not exist', workflow_id USING ERRCODE = 'no_data_found';
     END IF;
@@ -214,7 +261,7 @@ END;
 $$;
 
 -- Public API. Deletes workflows that ended (SUCCESS, ERROR, CANCELLED, RETRIES_EXCEEDED) before now() - older_than,
--- with their checkpoints, messages, events and streams; at most `batch_size` workflows per call, so it holds few
+-- with their checkpoints, messages, events and streams (a child whose parent has not ended is kept); at most `batch_size` workflows per call, so it holds few
 -- locks for a short time (call it until it returns less than batch_size). Rows being changed are skipped.
 -- Called by: the executors' retention (Tandem.builder().retention(...)), operators. Locks: the rows it deletes.
 CREATE FUNCTION tandem.delete_workflows(older_than interval, batch_size int DEFAULT 1000) RETURNS int
@@ -237,6 +284,11 @@ BEGIN
       FROM (SELECT o.workflow_id FROM tandem.workflow_status o
              WHERE o.created_at < now() - older_than AND o.updated_at < now() - older_than
                AND o.status IN ('SUCCESS', 'ERROR', 'CANCELLED', 'RETRIES_EXCEEDED')
+               -- a parent that has not ended may still read this child's outcome
+               AND (o.parent_workflow_id IS NULL
+                    OR NOT EXISTS (SELECT 1 FROM tandem.workflow_status p
+                                    WHERE p.workflow_id = o.parent_workflow_id
+                                      AND p.status IN ('ENQUEUED', 'DELAYED', 'RUNNING')))
              ORDER BY o.created_at
              LIMIT batch_size
                FOR UPDATE SKIP LOCKED) w;
