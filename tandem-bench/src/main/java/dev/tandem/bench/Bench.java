@@ -20,7 +20,8 @@ import java.util.Locale;
  * The last line printed is {@code payments: tandem=<wf/s> baseline=<tx/s> dbos=<wf/s>}.
  *
  * <p>{@code java -jar tandem-bench.jar queue ...} runs the queue benchmark instead: see {@link
- * QueueBench}.
+ * QueueBench}; {@code primitives ...} the durable sleep, messages and events: see {@link
+ * PrimitivesBench}.
  */
 public final class Bench {
   private static final int WARMUP_FIRST_INDEX = 1_000_000;
@@ -80,9 +81,11 @@ public final class Bench {
     int status;
     try {
       status =
-          options.workload().equals("queue")
-              ? new QueueBench(options).run()
-              : new Bench(options).run();
+          switch (options.workload()) {
+            case "queue" -> new QueueBench(options).run();
+            case "primitives" -> new PrimitivesBench(options).run();
+            default -> new Bench(options).run();
+          };
     } catch (Exception e) {
       System.err.println("tandem-bench: " + e);
       e.printStackTrace();

@@ -16,22 +16,27 @@ record Options(
     Set<String> systems,
     int pgbenchClients,
     int pgbenchSeconds,
-    Set<String> phases) {
+    Set<String> phases,
+    int sleepers,
+    int sleepSeconds) {
 
   static final List<String> ALL_SYSTEMS = List.of("tandem", "baseline", "dbos");
 
-  static final List<String> WORKLOADS = List.of("payments", "queue");
+  static final List<String> WORKLOADS = List.of("payments", "queue", "primitives");
 
   static final List<String> ALL_PHASES = List.of("latency", "tandem", "dbos", "pgbench");
 
   static final String USAGE =
       String.join(
           "\n",
-          "usage: java -jar tandem-bench.jar payments|queue --database-url URL [options]",
+          "usage: java -jar tandem-bench.jar payments|queue|primitives --database-url URL [options]",
           "",
           "  payments             Tandem vs. bare JDBC vs. DBOS Transact, workflows started in-process",
           "  queue                workflows enqueued from SQL: enqueue-to-start latency (LISTEN/NOTIFY),",
           "                       queue throughput (Tandem vs. DBOS), pgbench as an external enqueuer",
+          "  primitives           durable sleep, send/recv and events: N workflows sleeping at once (heap,",
+          "                       threads, connections, wake-up lateness), send->recv and getEvent latency",
+          "                       (Tandem vs. DBOS)",
           "",
           "  --database-url URL   JDBC URL of an expendable PostgreSQL database, e.g.",
           "                       jdbc:postgresql://127.0.0.1:5432/tandem_bench?user=postgres",
@@ -43,16 +48,22 @@ record Options(
           "                       per poll of its queue (once a second)",
           "  --warmup W           warm-up runs per system before measuring [5000]",
           "  --latency-runs L     sequential runs timed for p50/p99 latency [500]",
-          "  --systems LIST       payments: comma-separated subset of tandem,baseline,dbos [all]",
+          "  --systems LIST       payments: comma-separated subset of tandem,baseline,dbos [all];",
+          "                       primitives: tandem and/or dbos (baseline does not apply)",
           "  --pgbench-clients K  queue: pgbench connections enqueueing at once [8]",
           "  --pgbench-seconds S  queue: how long pgbench enqueues [5]",
           "  --phases LIST        queue: comma-separated subset of latency,tandem,dbos,pgbench [all]",
+          "  --sleepers N         primitives: workflows sleeping at once; 0 skips that phase [10000]",
+          "  --sleep-seconds S    primitives: how long each of them sleeps [20]",
           "  -h, --help           show this help",
           "",
           "The program creates, truncates and drops tables in that database (bench_*, schema dbos,",
-          "rows of schema tandem).",
+          "rows of schema tandem; primitives drops and recreates schema tandem).",
           "The last line of payments is: payments: tandem=<wf/s> baseline=<tx/s> dbos=<wf/s>",
-          "The last line of queue is: queue: tandem=<wf/s> dbos=<wf/s> latency_p50_ms=<ms>");
+          "The last line of queue is: queue: tandem=<wf/s> dbos=<wf/s> latency_p50_ms=<ms>",
+          "The last line of primitives is: primitives: sleepers=<n> heap_mb=<MB> threads=<n>",
+          "  connections=<n> send_recv_p50_ms=<ms> send_recv_p99_ms=<ms> get_event_p50_ms=<ms>",
+          "  get_event_p99_ms=<ms> (DBOS's figures on the line before it, primitives-dbos: ...)");
 
   /** A bad command line; the message says what is wrong. */
   static final class UsageException extends Exception {
@@ -75,6 +86,8 @@ record Options(
     int pgbenchClients = 8;
     int pgbenchSeconds = 5;
     Set<String> phases = new LinkedHashSet<>(ALL_PHASES);
+    int sleepers = 10_000;
+    int sleepSeconds = 20;
     for (int k = 0; k < args.length; k++) {
       String arg = args[k];
       if (arg.equals("-h") || arg.equals("--help")) {
@@ -106,6 +119,8 @@ record Options(
         case "--pgbench-clients" -> pgbenchClients = positiveInt(name, value, 1);
         case "--pgbench-seconds" -> pgbenchSeconds = positiveInt(name, value, 1);
         case "--phases" -> phases = subset(name, value, ALL_PHASES);
+        case "--sleepers" -> sleepers = positiveInt(name, value, 0);
+        case "--sleep-seconds" -> sleepSeconds = positiveInt(name, value, 1);
         default -> throw new UsageException("unknown option " + name);
       }
     }
@@ -138,7 +153,9 @@ record Options(
         Set.copyOf(systems),
         pgbenchClients,
         pgbenchSeconds,
-        Set.copyOf(phases));
+        Set.copyOf(phases),
+        sleepers,
+        sleepSeconds);
   }
 
   private static int positiveInt(String name, String value, int min) throws UsageException {
