@@ -116,6 +116,11 @@ public final class Tandem implements AutoCloseable {
         engine.send(workflowId, topic, message, idempotencyKey);
     }
 
+    /** {@link #send(String, String, Object, String)} without an idempotency key. */
+    public void send(String workflowId, @Nullable String topic, Object message) {
+        engine.send(workflowId, topic, message, null);
+    }
+
     /**
      * Cancels a workflow like {@link #cancel(String)}; with {@code includeChildren}, also every workflow it started,
      * their children, and so on (SQL {@code tandem.cancel_workflow(workflow_id, include_children)}).
