@@ -217,7 +217,8 @@ class QueryTest {
 
         WorkflowInfo child = only(WorkflowQuery.all().idPrefix("q-20"));
         assertThat(child.parentWorkflowId()).isEqualTo("parent-1");
-        assertThat(tandem.decode(child.outputJson(), java.util.Map.class)).isEqualTo(java.util.Map.of("done", "q-20"));
+        Object decoded = tandem.decode(child.outputJson(), java.util.Map.class);
+        assertThat(decoded).isEqualTo(java.util.Map.of("done", "q-20"));
 
         WorkflowInfo ran = only(WorkflowQuery.all().idPrefix("steps-1"));
         assertThat(ran.name()).isEqualTo("with-steps");

@@ -4,18 +4,33 @@
 -- once. NOTIFY payloads are workflow ids; PostgreSQL delivers them at commit.
 
 -- name: takeMessage
--- Consumes the oldest message of a workflow's topic. It stays (marked) so that its idempotency key still refuses a
--- re-send. SKIP LOCKED: a second execution of the same workflow (a zombie) does not wait on the row; the checkpoint's
--- primary key decides which of them commits.
-UPDATE tandem.messages m
-   SET consumed_at = now()
- WHERE (m.workflow_id, m.topic, m.seq) = (
-        SELECT o.workflow_id, o.topic, o.seq FROM tandem.messages o
-         WHERE o.workflow_id = ? AND o.topic = ? AND o.consumed_at IS NULL
-         ORDER BY o.seq
-         LIMIT 1
-           FOR UPDATE SKIP LOCKED)
-RETURNING m.message::text;
+-- Receives: consumes the oldest message of a workflow's topic and inserts the checkpoints (those not written yet,
+-- and the RECV one, whose output is the message) in one statement, committed by autocommit: one round trip, and the
+-- message is received if and only if its checkpoint commits. Without a message it changes nothing. The message
+-- stays (marked), so that its idempotency key still refuses a re-send. SKIP LOCKED: a second execution of the same
+-- workflow does not wait on the row; the checkpoint's primary key decides which of them commits.
+-- Parameters: workflow id, topic, checkpoints (JSON; the RECV one without output), RECV position, executor id.
+WITH m AS (
+    UPDATE tandem.messages m
+       SET consumed_at = now()
+     WHERE (m.workflow_id, m.topic, m.seq) = (
+            SELECT o.workflow_id, o.topic, o.seq FROM tandem.messages o
+             WHERE o.workflow_id = ? AND o.topic = ? AND o.consumed_at IS NULL
+             ORDER BY o.seq
+             LIMIT 1
+               FOR UPDATE SKIP LOCKED)
+    RETURNING m.message
+), checkpointed AS (
+    INSERT INTO tandem.steps (workflow_id, position, name, kind, output, output_type, error, started_at)
+    SELECT s.workflow_id, s.position, s.name, s.kind,
+           CASE WHEN s.position = p.recv_position THEN (SELECT message FROM m) ELSE s.output END,
+           s.output_type, s.error, s.started_at
+      FROM jsonb_to_recordset(?::jsonb) AS s(workflow_id text, position int, name text, kind text, output jsonb,
+                                             output_type text, error jsonb, started_at timestamptz),
+           (SELECT ?::int AS recv_position, ?::text AS executor_id) p
+     WHERE EXISTS (SELECT 1 FROM m) AND tandem.check_owner(s.workflow_id, p.executor_id)
+)
+SELECT message::text FROM m;
 
 -- name: setEvent
 -- Parameters: workflow id, position, key, value. The last value wins; every value stays in the history.

@@ -482,11 +482,20 @@ public final class SystemDatabase {
 
     // ---- durable primitives (SQL in primitives.sql) ----
 
-    /** Consumes the oldest message of {@code topic} on the caller's transaction; null if there is none. */
-    public @Nullable String takeMessage(Connection conn, String workflowId, String topic) throws SQLException {
-        try (PreparedStatement ps = conn.prepareStatement(queries.get("takeMessage"))) {
+    /**
+     * Receives: consumes the oldest message of {@code topic} and commits it with {@code checkpoints} (the RECV one at
+     * {@code recvPosition} gets the message as its output) in one autocommitted statement; null, and nothing
+     * written, if there is no message.
+     */
+    public @Nullable String takeMessage(String workflowId, String topic, List<StepRow> checkpoints, int recvPosition,
+            String executorId) throws SQLException {
+        try (Connection conn = dataSource.getConnection();
+                PreparedStatement ps = conn.prepareStatement(queries.get("takeMessage"))) {
             ps.setString(1, workflowId);
             ps.setString(2, topic);
+            ps.setString(3, RowsJson.steps(checkpoints));
+            ps.setInt(4, recvPosition);
+            ps.setString(5, executorId);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? rs.getString(1) : null;
             }

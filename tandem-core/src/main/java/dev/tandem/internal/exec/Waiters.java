@@ -32,7 +32,13 @@ final class Waiters implements Notifications.Listener {
 
     Wakeup register(String workflowId, int channels) {
         Wakeup w = new Wakeup(this, workflowId, channels);
-        byWorkflow.computeIfAbsent(workflowId, k -> ConcurrentHashMap.newKeySet()).add(w);
+        // The add happens inside the atomic compute: added after it, it could land in a set that a concurrent
+        // unregister has just emptied and removed from the map, and no signal would ever reach it.
+        byWorkflow.compute(workflowId, (k, set) -> {
+            Set<Wakeup> s = set != null ? set : ConcurrentHashMap.newKeySet();
+            s.add(w);
+            return s;
+        });
         return w;
     }
 

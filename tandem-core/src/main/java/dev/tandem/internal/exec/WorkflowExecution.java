@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.tandem.NonDeterministicWorkflowException;
 import dev.tandem.StepFailedException;
 import dev.tandem.StepFunction;
-import dev.tandem.IsolationLevel;
 import dev.tandem.StartOptions;
 import dev.tandem.StepOptions;
 import dev.tandem.TandemException;
@@ -398,8 +397,9 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
                 if (left <= 0) {
                     return;
                 }
+                long due = System.nanoTime() + left; // before the write, which would otherwise make it late
                 writeCheckpoints(); // the wake-up time is durable before the wait: a recovery sleeps what is left
-                await(wakeup, System.nanoTime() + left, true);
+                await(wakeup, due, true);
                 afterWakeUp(wakeup);
             }
         } finally {
@@ -468,8 +468,9 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
                     record(new StepRow(workflowId, pos, name, RECV, "null", null, null, startedAt));
                     return null;
                 }
+                long due = System.nanoTime() + left;
                 writeCheckpoints(); // the deadline is durable before the wait
-                await(wakeup, System.nanoTime() + left, false);
+                await(wakeup, due, false);
                 afterWakeUp(wakeup);
             }
         } finally {
@@ -477,30 +478,20 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         }
     }
 
-    /** Consumes the oldest message and commits its checkpoint with the deletion; null if there is none. */
+    /** Consumes the oldest message and commits its checkpoint with it (one round trip); null if there is none. */
     private @Nullable String takeMessage(String topic, String name, int pos, Class<?> type, Instant startedAt) {
         long backoff = 10;
         while (true) {
             try {
-                StepRow[] committed = new StepRow[1];
-                String message = engine.db().inTransaction(IsolationLevel.READ_COMMITTED, conn -> {
-                    String m = engine.db().takeMessage(conn, workflowId, topic);
-                    if (m == null) {
-                        return null;
-                    }
-                    List<StepRow> rows = new ArrayList<>(unwritten);
-                    committed[0] = new StepRow(workflowId, pos, name, RECV, m, type.getName(), null, startedAt);
-                    rows.add(committed[0]);
-                    engine.db().insertTransactionCheckpointsAndCommit(conn, engine.executorId(), rows);
-                    return m;
-                });
+                List<StepRow> rows = new ArrayList<>(unwritten); // earlier checkpoints commit with this one
+                rows.add(new StepRow(workflowId, pos, name, RECV, null, type.getName(), null, startedAt));
+                String message = engine.db().takeMessage(workflowId, topic, rows, pos, engine.executorId());
                 if (message != null) {
                     unwritten.clear();
-                    recorded.put(pos, committed[0]);
+                    recorded.put(pos, new StepRow(workflowId, pos, name, RECV, message, type.getName(), null,
+                            startedAt));
                 }
                 return message;
-            } catch (ExecutionControl e) {
-                throw e;
             } catch (Exception e) {
                 if (SqlErrors.isNotOwner(e) || SqlErrors.isCheckpointConflict(e)) {
                     throw new ExecutionControl(Kind.RESTART, "workflow '" + workflowId + "' was cancelled, taken over"
@@ -512,6 +503,7 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
                 if (engine.isStopping()) {
                     throw new ExecutionControl(Kind.STOP, "engine stopping", e);
                 }
+                // The commit may or may not have happened: the checkpoint says which.
                 pause(backoff);
                 backoff = Math.min(backoff * 2, 2000);
                 Optional<StepRow> found = lookUpCheckpoint(pos);
