@@ -1,0 +1,144 @@
+package dev.tandem.bench;
+
+import dev.tandem.Tandem;
+import dev.tandem.Workflow;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * The primitives workload on Tandem: one engine with its default settings (pool of 16, virtual
+ * threads when the JVM has them) and three workflows.
+ *
+ * <ul>
+ *   <li>{@value #RECEIVER}{@code (n)}: {@code n} times, {@code recv} on topic {@value #TOPIC}, then a
+ *       step that reads {@link System#nanoTime} and hands it to the waiter the driver registered for
+ *       that message ({@link #expect}).
+ *   <li>{@value #EVENTER}{@code (n)}: {@code n} times, {@code recv} on topic {@value #GO} (message
+ *       {@code k}), {@code setEvent("e<k>", k)}, then the same kind of step, run as soon as {@code
+ *       setEvent} has returned (its transaction committed).
+ *   <li>{@value #SLEEPER}{@code (i)}: {@code sleep(S)}, then records when it woke ({@link
+ *       #wokeMicros}) and ends.
+ * </ul>
+ */
+final class TandemPrimitives implements AutoCloseable {
+  static final String RECEIVER = "prim_receiver";
+  static final String EVENTER = "prim_eventer";
+  static final String SLEEPER = "prim_sleeper";
+  static final String TOPIC = "ping";
+  static final String GO = "go";
+  static final Duration RECV_TIMEOUT = Duration.ofSeconds(60);
+
+  private final Tandem tandem;
+  private final Workflow<Integer, Integer> receiver;
+  private final Workflow<Integer, Integer> eventer;
+  private final Workflow<Integer, Integer> sleeper;
+  private final Map<String, CompletableFuture<Long>> marks = new ConcurrentHashMap<>();
+  /** Epoch microseconds at which sleeper {@code i} woke; 0 until it did. */
+  private volatile AtomicLongArray woke = new AtomicLongArray(0);
+
+  TandemPrimitives(String jdbcUrl, Duration sleep) {
+    tandem = Tandem.builder().databaseUrl(jdbcUrl).build();
+    receiver =
+        tandem.register(
+            RECEIVER,
+            Integer.class,
+            (ctx, n) -> {
+              for (int k = 0; k < n; k++) {
+                Integer m = ctx.recv(TOPIC, Integer.class, RECV_TIMEOUT);
+                if (m == null) {
+                  throw new IllegalStateException("no message " + k + " within " + RECV_TIMEOUT);
+                }
+                String id = ctx.workflowId();
+                ctx.step("mark", () -> mark(id, m, System.nanoTime()));
+              }
+              return n;
+            });
+    eventer =
+        tandem.register(
+            EVENTER,
+            Integer.class,
+            (ctx, n) -> {
+              for (int k = 0; k < n; k++) {
+                Integer m = ctx.recv(GO, Integer.class, RECV_TIMEOUT);
+                if (m == null) {
+                  throw new IllegalStateException("no message " + k + " within " + RECV_TIMEOUT);
+                }
+                ctx.setEvent("e" + m, m);
+                String id = ctx.workflowId();
+                ctx.step("mark", () -> mark(id, m, System.nanoTime()));
+              }
+              return n;
+            });
+    sleeper =
+        tandem.register(
+            SLEEPER,
+            Integer.class,
+            (ctx, i) -> {
+              ctx.sleep(sleep);
+              woke.set(i, epochMicros());
+              return i;
+            });
+    tandem.start();
+  }
+
+  Tandem tandem() {
+    return tandem;
+  }
+
+  Workflow<Integer, Integer> receiver() {
+    return receiver;
+  }
+
+  Workflow<Integer, Integer> eventer() {
+    return eventer;
+  }
+
+  Workflow<Integer, Integer> sleeper() {
+    return sleeper;
+  }
+
+  /** A second engine with no workflows, standing for another process: it is reached by NOTIFY. */
+  static Tandem client(String jdbcUrl) {
+    Tandem client = Tandem.builder().databaseUrl(jdbcUrl).maxPoolSize(4).build();
+    client.start();
+    return client;
+  }
+
+  /** Registers interest in when workflow {@code id} marks message {@code k}; call before sending. */
+  CompletableFuture<Long> expect(String id, int k) {
+    CompletableFuture<Long> f = new CompletableFuture<>();
+    marks.put(id + "#" + k, f);
+    return f;
+  }
+
+  private long mark(String id, int k, long nanos) {
+    CompletableFuture<Long> f = marks.remove(id + "#" + k);
+    if (f != null) {
+      f.complete(nanos);
+    }
+    return nanos;
+  }
+
+  /** Makes room for {@code n} sleepers' wake-up times (allocated before the heap baseline). */
+  void prepareSleepers(int n) {
+    woke = new AtomicLongArray(n);
+  }
+
+  long wokeMicros(int i) {
+    return woke.get(i);
+  }
+
+  static long epochMicros() {
+    Instant now = Instant.now();
+    return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+  }
+
+  @Override
+  public void close() {
+    tandem.close();
+  }
+}
