@@ -1,9 +1,7 @@
 package dev.tandem.bench;
 
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.Locale;
 
 /**
@@ -28,15 +26,21 @@ public final class Bench {
   private static final int LATENCY_FIRST_INDEX = 2_000_000;
   private static final int LATENCY_WARMUP_RUNS = 100;
 
-  /** One system under test, opened and closed by the benchmark. */
-  private interface Subject extends AutoCloseable {
-    void runOne(int i) throws Exception;
-
+  /**
+   * One system under test, opened and closed by the benchmark: {@code runOne} runs workflow (or
+   * transaction) {@code i} start to finish; {@code name} names the threads that run them at once.
+   */
+  private record Subject(String name, Load.IndexedTask runOne, Runnable closer)
+      implements AutoCloseable {
     /** Runs {@code n} workflows from index {@code first} with {@code c} in flight: runs/s. */
-    double throughput(int first, int n, int c) throws Exception;
+    double throughput(int first, int n, int c) throws Exception {
+      return Load.perSecond(n, Load.concurrently(name, n, c, first, runOne));
+    }
 
     @Override
-    void close();
+    public void close() {
+      closer.run();
+    }
   }
 
   @FunctionalInterface
@@ -153,8 +157,7 @@ public final class Bench {
   private Result phase(DbStats stats, String system, String unit, Prepare prepare, Opener opener) {
     int n = options.workflows();
     int c = options.concurrency();
-    System.out.println();
-    System.out.println("== " + system + " ==");
+    Phases.heading(system);
     long phaseStart = System.nanoTime();
     try {
       prepare.run();
@@ -170,10 +173,10 @@ public final class Bench {
               "  warm-up: %d runs, C=%d, %.0f %s/s (%.1f s)%n",
               options.warmup(), c, rate, unit, (System.nanoTime() - t0) / 1e9);
         }
-        Load.sequentially(LATENCY_WARMUP_RUNS, LATENCY_FIRST_INDEX, s::runOne);
+        Load.sequentially(LATENCY_WARMUP_RUNS, LATENCY_FIRST_INDEX, s.runOne());
         latency =
             Load.sequentially(
-                options.latencyRuns(), LATENCY_FIRST_INDEX + LATENCY_WARMUP_RUNS, s::runOne);
+                options.latencyRuns(), LATENCY_FIRST_INDEX + LATENCY_WARMUP_RUNS, s.runOne());
         System.out.println("  single-run latency: " + latency);
       }
 
@@ -199,94 +202,31 @@ public final class Bench {
       System.out.println(
           "  check: " + (totals.consistent(n) ? "ok, " : "MISMATCH, expected " + n + ": ")
               + totals);
-      System.out.printf("  phase took %.1f s%n", (System.nanoTime() - phaseStart) / 1e9);
+      Phases.took(phaseStart);
       return new Result(system, rate, commits, latency, null);
     } catch (Throwable e) {
-      System.out.println(system + ": failed: " + e);
-      Throwable cause = e.getCause();
-      while (cause != null) {
-        System.out.println("  caused by: " + cause);
-        cause = cause.getCause();
-      }
-      if (e instanceof Error && !(e instanceof LinkageError) && !(e instanceof AssertionError)) {
-        throw (Error) e;
-      }
+      Phases.report(system + ": failed: ", e);
       return Result.failed(system, e);
     }
   }
 
   private Subject openTandem() {
     TandemPayments tandem = new TandemPayments(options.databaseUrl(), options.concurrency());
-    return new Subject() {
-      @Override
-      public void runOne(int i) throws Exception {
-        tandem.runOne(i);
-      }
-
-      @Override
-      public double throughput(int first, int n, int c) throws Exception {
-        return Load.perSecond(n, Load.concurrently("tandem", n, c, first, tandem::runOne));
-      }
-
-      @Override
-      public void close() {
-        tandem.close();
-      }
-    };
+    return new Subject("tandem", tandem::runOne, tandem::close);
   }
 
   private Subject openBaseline() {
     BaselinePayments baseline = new BaselinePayments(options.databaseUrl(), options.concurrency());
-    return new Subject() {
-      @Override
-      public void runOne(int i) throws SQLException {
-        baseline.runOne(i);
-      }
-
-      @Override
-      public double throughput(int first, int n, int c) throws Exception {
-        return Load.perSecond(n, Load.concurrently("baseline", n, c, first, baseline::runOne));
-      }
-
-      @Override
-      public void close() {
-        baseline.close();
-      }
-    };
+    return new Subject("baseline", baseline::runOne, baseline::close);
   }
 
   private Subject openDbos() {
     DbosPayments dbos = new DbosPayments(options.databaseUrl(), options.concurrency());
-    return new Subject() {
-      @Override
-      public void runOne(int i) throws SQLException {
-        dbos.runOne(i);
-      }
-
-      @Override
-      public double throughput(int first, int n, int c) throws Exception {
-        return Load.perSecond(n, Load.concurrently("dbos", n, c, first, dbos::runOne));
-      }
-
-      @Override
-      public void close() {
-        dbos.close();
-      }
-    };
+    return new Subject("dbos", dbos::runOne, dbos::close);
   }
 
   private void printHeader(Connection c) throws SQLException {
-    String server;
-    String sync;
-    try (Statement s = c.createStatement();
-        ResultSet rs =
-            s.executeQuery(
-                "SELECT current_setting('server_version'), current_setting('synchronous_commit'),"
-                    + " current_setting('fsync'), current_database()")) {
-      rs.next();
-      server = "PostgreSQL " + rs.getString(1) + ", database " + rs.getString(4);
-      sync = "synchronous_commit=" + rs.getString(2) + " fsync=" + rs.getString(3);
-    }
+    String environment = Sql.environment(c);
     System.out.printf(
         "tandem-bench %s: N=%d C=%d warm-up=%d latency-runs=%d systems=%s%n",
         options.workload(),
@@ -295,9 +235,7 @@ public final class Bench {
         options.warmup(),
         options.latencyRuns(),
         String.join(",", Options.ALL_SYSTEMS.stream().filter(options.systems()::contains).toList()));
-    System.out.printf(
-        "  %s, %s; JVM %s, %d cores%n",
-        server, sync, System.getProperty("java.version"), Runtime.getRuntime().availableProcessors());
+    System.out.println("  " + environment);
     System.out.println(
         "  dbos: DBOS Transact " + dev.dbos.transact.DBOS.version() + ", system tables in schema "
             + DbosPayments.SCHEMA + " of this database");

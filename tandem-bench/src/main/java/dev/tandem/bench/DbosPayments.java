@@ -34,12 +34,7 @@ final class DbosPayments implements AutoCloseable {
     this.systemPool = Pools.fixed(jdbcUrl, "dbos-system", concurrency + 2, true);
     this.appPool = Pools.fixed(jdbcUrl, "dbos-app", concurrency, true);
     try {
-      DBOSConfig config =
-          DBOSConfig.defaults("tandem-bench-payments")
-              .withDataSource(systemPool)
-              .withDatabaseSchema(SCHEMA)
-              .withMigrate(true);
-      this.dbos = new DBOS(config);
+      this.dbos = new DBOS(config("tandem-bench-payments", systemPool));
       JdbcStepFactory tx = new JdbcStepFactory(dbos, appPool);
       this.workflow = dbos.registerProxy(DbosPaymentsWorkflow.class, new Impl(dbos, tx));
       dbos.launch();
@@ -48,6 +43,17 @@ final class DbosPayments implements AutoCloseable {
       systemPool.close();
       throw e;
     }
+  }
+
+  /**
+   * The configuration of DBOS application {@code app}: system tables in schema {@value #SCHEMA},
+   * created if missing, reached through {@code systemPool}.
+   */
+  static DBOSConfig config(String app, HikariDataSource systemPool) {
+    return DBOSConfig.defaults(app)
+        .withDataSource(systemPool)
+        .withDatabaseSchema(SCHEMA)
+        .withMigrate(true);
   }
 
   /** Drops every DBOS table, so that each benchmark run starts from an empty system database. */

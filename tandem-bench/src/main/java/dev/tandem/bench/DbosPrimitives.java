@@ -4,14 +4,10 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.dbos.transact.DBOS;
 import dev.dbos.transact.DBOSClient;
 import dev.dbos.transact.StartWorkflowOptions;
-import dev.dbos.transact.config.DBOSConfig;
 import dev.dbos.transact.workflow.Workflow;
 import dev.dbos.transact.workflow.WorkflowHandle;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The primitives workload on DBOS Transact: the same two message and event workflows as {@link
@@ -32,18 +28,13 @@ final class DbosPrimitives implements AutoCloseable {
   private final DBOS dbos;
   private final DBOSClient client;
   private final DbosPrimitivesWorkflow proxy;
-  private final Map<String, CompletableFuture<Long>> marks = new ConcurrentHashMap<>();
+  private final Marks marks = new Marks();
 
   DbosPrimitives(String jdbcUrl) {
     this.systemPool = Pools.fixed(jdbcUrl, "dbos-system", POOL_SIZE, true);
     HikariDataSource cp = null;
     try {
-      DBOSConfig config =
-          DBOSConfig.defaults("tandem-bench-primitives")
-              .withDataSource(systemPool)
-              .withDatabaseSchema(DbosPayments.SCHEMA)
-              .withMigrate(true);
-      this.dbos = new DBOS(config);
+      this.dbos = new DBOS(DbosPayments.config("tandem-bench-primitives", systemPool));
       this.proxy = dbos.registerProxy(DbosPrimitivesWorkflow.class, new Impl(this));
       dbos.launch();
       cp = Pools.fixed(jdbcUrl, "dbos-client", CLIENT_POOL_SIZE, true);
@@ -87,18 +78,9 @@ final class DbosPrimitives implements AutoCloseable {
     return v.orElse(null);
   }
 
-  CompletableFuture<Long> expect(String id, int k) {
-    CompletableFuture<Long> f = new CompletableFuture<>();
-    marks.put(id + "#" + k, f);
-    return f;
-  }
-
-  private long mark(String id, int k, long nanos) {
-    CompletableFuture<Long> f = marks.remove(id + "#" + k);
-    if (f != null) {
-      f.complete(nanos);
-    }
-    return nanos;
+  /** Where the driver waits for the time a workflow's step after {@code recv} read. */
+  Marks marks() {
+    return marks;
   }
 
   @Override
@@ -128,9 +110,7 @@ final class DbosPrimitives implements AutoCloseable {
     public int receive(int n) {
       DBOS dbos = owner.dbos;
       for (int k = 0; k < n; k++) {
-        int m = take(dbos, TandemPrimitives.TOPIC, k);
-        String id = DBOS.workflowId();
-        dbos.runStep(() -> owner.mark(id, m, System.nanoTime()), "mark");
+        markStep(dbos, take(dbos, TandemPrimitives.TOPIC, k));
       }
       return n;
     }
@@ -142,10 +122,15 @@ final class DbosPrimitives implements AutoCloseable {
       for (int k = 0; k < n; k++) {
         int m = take(dbos, TandemPrimitives.GO, k);
         dbos.setEvent("e" + m, m);
-        String id = DBOS.workflowId();
-        dbos.runStep(() -> owner.mark(id, m, System.nanoTime()), "mark");
+        markStep(dbos, m);
       }
       return n;
+    }
+
+    /** A step that reads the time and hands it to the driver waiting for message {@code m}. */
+    private void markStep(DBOS dbos, int m) {
+      String id = DBOS.workflowId();
+      dbos.runStep(() -> owner.marks.mark(id, m, System.nanoTime()), "mark");
     }
 
     private static int take(DBOS dbos, String topic, int k) {

@@ -3,7 +3,6 @@ package dev.tandem.bench;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.dbos.transact.DBOS;
 import dev.dbos.transact.DBOSClient;
-import dev.dbos.transact.config.DBOSConfig;
 import dev.dbos.transact.workflow.Queue;
 import dev.dbos.transact.workflow.Workflow;
 
@@ -34,12 +33,7 @@ final class DbosQueue implements AutoCloseable {
   DbosQueue(String jdbcUrl, int poolSize, int workerConcurrency) {
     this.systemPool = Pools.fixed(jdbcUrl, "dbos-system", poolSize, true);
     try {
-      DBOSConfig config =
-          DBOSConfig.defaults("tandem-bench-queue")
-              .withDataSource(systemPool)
-              .withDatabaseSchema(DbosPayments.SCHEMA)
-              .withMigrate(true);
-      this.dbos = new DBOS(config);
+      this.dbos = new DBOS(DbosPayments.config("tandem-bench-queue", systemPool));
       Queue queue = new Queue(QUEUE);
       if (workerConcurrency > 0) {
         queue = queue.withWorkerConcurrency(workerConcurrency);

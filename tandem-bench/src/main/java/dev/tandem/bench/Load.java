@@ -75,12 +75,18 @@ final class Load {
       task.run(first + k);
       nanos[k] = System.nanoTime() - start;
     }
-    Arrays.sort(nanos);
-    return new Latencies(nanos);
+    return Latencies.of(nanos);
   }
 
   /** Sorted run times in nanoseconds. */
   record Latencies(long[] sortedNanos) {
+    /** The times in {@code nanos} (left as they are), sorted. */
+    static Latencies of(long[] nanos) {
+      long[] copy = nanos.clone();
+      Arrays.sort(copy);
+      return new Latencies(copy);
+    }
+
     /** Nearest-rank percentile in milliseconds, {@code p} in (0, 1]. */
     double percentileMillis(double p) {
       int n = sortedNanos.length;
@@ -88,11 +94,32 @@ final class Load {
       return sortedNanos[Math.min(n, Math.max(1, rank)) - 1] / 1e6;
     }
 
+    double maxMillis() {
+      return percentileMillis(1.0);
+    }
+
+    double minMillis() {
+      return sortedNanos[0] / 1e6;
+    }
+
+    double meanMillis() {
+      return Arrays.stream(sortedNanos).average().orElse(0) / 1e6;
+    }
+
+    int count() {
+      return sortedNanos.length;
+    }
+
+    /** {@code p50=<ms> ms p99=<ms> ms}, with {@code decimals} decimals. */
+    String p50p99(int decimals) {
+      String f = "%." + decimals + "f";
+      return String.format(
+          "p50=" + f + " ms p99=" + f + " ms", percentileMillis(0.50), percentileMillis(0.99));
+    }
+
     @Override
     public String toString() {
-      return String.format(
-          "p50=%.2f ms p99=%.2f ms (%d sequential runs)",
-          percentileMillis(0.50), percentileMillis(0.99), sortedNanos.length);
+      return p50p99(2) + " (" + count() + " sequential runs)";
     }
   }
 

@@ -9,7 +9,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -87,7 +86,7 @@ final class QueueBench {
 
   private final Options options;
   private final String url;
-  private boolean failed;
+  private final Phases phases = new Phases();
   private boolean skippedPgbench;
 
   QueueBench(Options options) {
@@ -111,13 +110,11 @@ final class QueueBench {
           options.workflows(), concurrencyLabel(), TandemQueue.POLL_INTERVAL.toSeconds());
       if (latency != null) {
         System.out.printf(
-            "  enqueue->start (java): p50=%.2f ms p99=%.2f ms (target p50 <= 5 ms: %s)%n",
-            latency.javaStart().percentileMillis(0.50),
-            latency.javaStart().percentileMillis(0.99),
+            "  enqueue->start (java): %s (target p50 <= 5 ms: %s)%n",
+            latency.javaStart().p50p99(2),
             latency.javaStart().percentileMillis(0.50) <= 5 ? "met" : "NOT met");
-        System.out.printf(
-            "  enqueue->start (db started_at - created_at): p50=%.2f ms p99=%.2f ms%n",
-            latency.dbStart().percentileMillis(0.50), latency.dbStart().percentileMillis(0.99));
+        System.out.println(
+            "  enqueue->start (db started_at - created_at): " + latency.dbStart().p50p99(2));
       } else {
         System.out.println("  latency: " + outcome("latency"));
       }
@@ -150,41 +147,15 @@ final class QueueBench {
           dbos == null ? 0 : Math.round(dbos.perSecond()),
           latency == null ? "n/a" : String.format("%.2f", latency.javaStart().percentileMillis(0.50)));
     }
-    return failed ? 1 : 0;
-  }
-
-  /** A phase's body. */
-  @FunctionalInterface
-  private interface Body<T> {
-    T run() throws Exception;
+    return phases.failed() ? 1 : 0;
   }
 
   /**
    * Runs a phase unless {@code --phases} leaves it out; on failure prints why, marks the run
    * failed, and returns null.
    */
-  private <T> T phase(String key, String name, Body<T> body) {
-    if (!options.phases().contains(key)) {
-      return null;
-    }
-    System.out.println();
-    System.out.println("== " + name + " ==");
-    long t0 = System.nanoTime();
-    try {
-      T result = body.run();
-      System.out.printf("  phase took %.1f s%n", (System.nanoTime() - t0) / 1e9);
-      return result;
-    } catch (Throwable e) {
-      failed = true;
-      System.out.println("  failed: " + e);
-      for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
-        System.out.println("  caused by: " + cause);
-      }
-      if (e instanceof Error && !(e instanceof LinkageError) && !(e instanceof AssertionError)) {
-        throw (Error) e;
-      }
-      return null;
-    }
+  private <T> T phase(String key, String name, Phases.Body<T> body) {
+    return options.phases().contains(key) ? phases.run(name, body) : null;
   }
 
   // ---- 1. latency -------------------------------------------------------------------------------
@@ -200,10 +171,10 @@ final class QueueBench {
       long[][] measured = timeOneByOne(worker, enqueue, "lat-m-", runs);
       Latency latency =
           new Latency(
-              sorted(measured[0]),
+              Load.Latencies.of(measured[0]),
               dbStartLatency(c, "lat-m-%"),
-              sorted(measured[1]),
-              sorted(measured[2]));
+              Load.Latencies.of(measured[1]),
+              Load.Latencies.of(measured[2]));
       System.out.printf(
           "  %d warm-up runs, then %d runs one at a time, each: enqueue (SQL, autocommit),"
               + " wait for its end%n",
@@ -245,38 +216,40 @@ final class QueueBench {
   }
 
   private static Load.Latencies dbStartLatency(Connection c, String idPattern) throws SQLException {
+    long[] nanos = dbStartNanos(c, "workflow_id LIKE ?", idPattern);
+    if (nanos.length == 0) {
+      throw new IllegalStateException("no started workflow matches " + idPattern);
+    }
+    return Load.Latencies.of(nanos);
+  }
+
+  private static Load.Latencies dbStartLatencyOfName(Connection c, String name)
+      throws SQLException {
+    return Load.Latencies.of(dbStartNanos(c, "name = ?", name));
+  }
+
+  /** {@code started_at - created_at} in ns, per started workflow matching {@code condition}. */
+  private static long[] dbStartNanos(Connection c, String condition, String value)
+      throws SQLException {
     List<Long> nanos = new ArrayList<>();
     try (PreparedStatement ps =
         c.prepareStatement(
             "SELECT (extract(epoch FROM started_at - created_at) * 1e9)::bigint"
-                + " FROM tandem.workflow_status WHERE workflow_id LIKE ? AND started_at IS NOT NULL")) {
-      ps.setString(1, idPattern);
+                + " FROM tandem.workflow_status WHERE " + condition
+                + " AND started_at IS NOT NULL")) {
+      ps.setString(1, value);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           nanos.add(rs.getLong(1));
         }
       }
     }
-    if (nanos.isEmpty()) {
-      throw new IllegalStateException("no started workflow matches " + idPattern);
-    }
-    return sorted(nanos.stream().mapToLong(Long::longValue).toArray());
+    return nanos.stream().mapToLong(Long::longValue).toArray();
   }
 
   /** Percentiles of one value per workflow. */
   private static String perWorkflow(Load.Latencies l) {
-    return String.format(
-        "p50=%.2f ms p99=%.2f ms max=%.2f ms (%d workflows)",
-        l.percentileMillis(0.50),
-        l.percentileMillis(0.99),
-        l.percentileMillis(1.0),
-        l.sortedNanos().length);
-  }
-
-  private static Load.Latencies sorted(long[] nanos) {
-    long[] copy = nanos.clone();
-    Arrays.sort(copy);
-    return new Load.Latencies(copy);
+    return String.format("%s max=%.2f ms (%d workflows)", l.p50p99(2), l.maxMillis(), l.count());
   }
 
   // ---- 2. Tandem throughput ---------------------------------------------------------------------
@@ -293,7 +266,7 @@ final class QueueBench {
         // The worker is idle: every workflow has ended.
         truncateTandemWorkflows(c);
       }
-      execute(c, "CHECKPOINT");
+      Sql.execute(c, "CHECKPOINT");
       Drain drain = tandemBatch(c, n);
       System.out.printf(
           "  measured: %d workflows enqueued by one statement, drained by one worker:"
@@ -391,7 +364,7 @@ final class QueueBench {
   }
 
   private static void truncateTandemWorkflows(Connection c) throws SQLException {
-    execute(c, "TRUNCATE tandem.workflow_status, tandem.steps");
+    Sql.execute(c, "TRUNCATE tandem.workflow_status, tandem.steps");
   }
 
   // ---- 3. DBOS throughput -----------------------------------------------------------------------
@@ -422,7 +395,7 @@ final class QueueBench {
               + " (%.2f s)%n",
           n, DBOS_ENQUEUE_THREADS, Load.perSecond(n, nanos), (System.nanoTime() - t0) / 1e9);
     }
-    execute(c, "CHECKPOINT");
+    Sql.execute(c, "CHECKPOINT");
     long t0 = System.nanoTime();
     try (DbosQueue worker = new DbosQueue(url, POOL_SIZE, options.concurrency())) {
       awaitDbos(c, "dq-%", n, DRAIN_TIMEOUT);
@@ -515,7 +488,7 @@ final class QueueBench {
       System.out.printf(
           "  pgbench: %d transactions, %d failed, %.0f tps; enqueue latency %s%n",
           report.processed(), report.failed(), report.tps(), perWorkflow(report.latencies()));
-      long enqueued = count(c, "SELECT count(*) FROM tandem.workflow_status WHERE name = '"
+      long enqueued = Sql.count(c, "SELECT count(*) FROM tandem.workflow_status WHERE name = '"
           + TandemQueue.COUNTED_WORKFLOW + "'");
       awaitTandem(c, TandemQueue.COUNTED_WORKFLOW, enqueued, DRAIN_TIMEOUT);
       drainAfter = (System.nanoTime() - ended) / 1e9;
@@ -524,22 +497,24 @@ final class QueueBench {
       bodyStarts = worker.bodyStarts();
     }
     String name = "'" + TandemQueue.COUNTED_WORKFLOW + "'";
-    long enqueued = count(c, "SELECT count(*) FROM tandem.workflow_status WHERE name = " + name);
+    long enqueued =
+        Sql.count(c, "SELECT count(*) FROM tandem.workflow_status WHERE name = " + name);
     long success =
-        count(
+        Sql.count(
             c,
             "SELECT count(*) FROM tandem.workflow_status WHERE name = " + name
                 + " AND status = 'SUCCESS'");
-    long runs = count(c, "SELECT count(*) FROM " + TandemQueue.RUNS_TABLE);
-    long distinctRuns = count(c, "SELECT count(DISTINCT workflow_id) FROM " + TandemQueue.RUNS_TABLE);
+    long runs = Sql.count(c, "SELECT count(*) FROM " + TandemQueue.RUNS_TABLE);
+    long distinctRuns =
+        Sql.count(c, "SELECT count(DISTINCT workflow_id) FROM " + TandemQueue.RUNS_TABLE);
     // Workflows without exactly one execution row, plus rows of no enqueued workflow.
     long notExactlyOnce =
-        count(
+        Sql.count(
             c,
             "SELECT count(*) FROM tandem.workflow_status w WHERE w.name = " + name
                 + " AND (SELECT count(*) FROM " + TandemQueue.RUNS_TABLE
                 + " r WHERE r.workflow_id = w.workflow_id) <> 1")
-            + count(
+            + Sql.count(
                 c,
                 "SELECT count(*) FROM " + TandemQueue.RUNS_TABLE + " r WHERE NOT EXISTS"
                     + " (SELECT 1 FROM tandem.workflow_status w WHERE w.workflow_id = r.workflow_id"
@@ -573,42 +548,12 @@ final class QueueBench {
         "  exactly once: " + (result.exactlyOnce() ? "yes, every enqueued workflow completed once"
             : "NO"));
     if (!result.exactlyOnce()) {
-      failed = true;
+      phases.fail();
     }
     return result;
   }
 
-  private static Load.Latencies dbStartLatencyOfName(Connection c, String name) throws SQLException {
-    List<Long> nanos = new ArrayList<>();
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "SELECT (extract(epoch FROM started_at - created_at) * 1e9)::bigint"
-                + " FROM tandem.workflow_status WHERE name = ? AND started_at IS NOT NULL")) {
-      ps.setString(1, name);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          nanos.add(rs.getLong(1));
-        }
-      }
-    }
-    return sorted(nanos.stream().mapToLong(Long::longValue).toArray());
-  }
-
   // ---- helpers ----------------------------------------------------------------------------------
-
-  private static long count(Connection c, String sql) throws SQLException {
-    try (Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
-  }
-
-  private static void execute(Connection c, String sql) throws SQLException {
-    try (Statement s = c.createStatement()) {
-      s.execute(sql);
-    }
-  }
 
   private String outcome(String phase) {
     return options.phases().contains(phase) ? "failed" : "not run (--phases)";
@@ -619,30 +564,17 @@ final class QueueBench {
   }
 
   private void printHeader(Connection c) throws SQLException {
-    try (Statement s = c.createStatement();
-        ResultSet rs =
-            s.executeQuery(
-                "SELECT current_setting('server_version'), current_database(),"
-                    + " current_setting('synchronous_commit'), current_setting('fsync')")) {
-      rs.next();
-      System.out.printf(
-          "tandem-bench queue: N=%d warm-up=%d latency-runs=%d worker concurrency=%s"
-              + " pgbench=%d clients x %d s%n",
-          options.workflows(),
-          options.warmup(),
-          options.latencyRuns(),
-          options.concurrency() > 0 ? options.concurrency() : "default (no queue limit)",
-          options.pgbenchClients(),
-          options.pgbenchSeconds());
-      System.out.printf(
-          "  PostgreSQL %s, database %s, synchronous_commit=%s fsync=%s; JVM %s, %d cores%n",
-          rs.getString(1),
-          rs.getString(2),
-          rs.getString(3),
-          rs.getString(4),
-          System.getProperty("java.version"),
-          Runtime.getRuntime().availableProcessors());
-    }
+    String environment = Sql.environment(c);
+    System.out.printf(
+        "tandem-bench queue: N=%d warm-up=%d latency-runs=%d worker concurrency=%s"
+            + " pgbench=%d clients x %d s%n",
+        options.workflows(),
+        options.warmup(),
+        options.latencyRuns(),
+        options.concurrency() > 0 ? options.concurrency() : "default (no queue limit)",
+        options.pgbenchClients(),
+        options.pgbenchSeconds());
+    System.out.println("  " + environment);
     System.out.printf(
         "  tandem: pool %d, poll interval %d s (NOTIFY wakes the worker); dbos: DBOS Transact %s,"
             + " pool %d, queue polled every %d ms (its default), tables in schema %s%n",

@@ -2,11 +2,9 @@ package dev.tandem.bench;
 
 import dev.tandem.Tandem;
 import dev.tandem.Workflow;
+import dev.tandem.WorkflowContext;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
@@ -16,7 +14,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * <ul>
  *   <li>{@value #RECEIVER}{@code (n)}: {@code n} times, {@code recv} on topic {@value #TOPIC}, then a
  *       step that reads {@link System#nanoTime} and hands it to the waiter the driver registered for
- *       that message ({@link #expect}).
+ *       that message ({@link #marks}).
  *   <li>{@value #EVENTER}{@code (n)}: {@code n} times, {@code recv} on topic {@value #GO} (message
  *       {@code k}), {@code setEvent("e<k>", k)}, then the same kind of step, run as soon as {@code
  *       setEvent} has returned (its transaction committed).
@@ -36,7 +34,7 @@ final class TandemPrimitives implements AutoCloseable {
   private final Workflow<Integer, Integer> receiver;
   private final Workflow<Integer, Integer> eventer;
   private final Workflow<Integer, Integer> sleeper;
-  private final Map<String, CompletableFuture<Long>> marks = new ConcurrentHashMap<>();
+  private final Marks marks = new Marks();
   /** Epoch microseconds at which sleeper {@code i} woke; 0 until it did. */
   private volatile AtomicLongArray woke = new AtomicLongArray(0);
 
@@ -48,12 +46,8 @@ final class TandemPrimitives implements AutoCloseable {
             Integer.class,
             (ctx, n) -> {
               for (int k = 0; k < n; k++) {
-                Integer m = ctx.recv(TOPIC, Integer.class, RECV_TIMEOUT);
-                if (m == null) {
-                  throw new IllegalStateException("no message " + k + " within " + RECV_TIMEOUT);
-                }
-                String id = ctx.workflowId();
-                ctx.step("mark", () -> mark(id, m, System.nanoTime()));
+                int m = take(ctx, TOPIC, k);
+                markStep(ctx, m);
               }
               return n;
             });
@@ -63,13 +57,9 @@ final class TandemPrimitives implements AutoCloseable {
             Integer.class,
             (ctx, n) -> {
               for (int k = 0; k < n; k++) {
-                Integer m = ctx.recv(GO, Integer.class, RECV_TIMEOUT);
-                if (m == null) {
-                  throw new IllegalStateException("no message " + k + " within " + RECV_TIMEOUT);
-                }
+                int m = take(ctx, GO, k);
                 ctx.setEvent("e" + m, m);
-                String id = ctx.workflowId();
-                ctx.step("mark", () -> mark(id, m, System.nanoTime()));
+                markStep(ctx, m);
               }
               return n;
             });
@@ -108,19 +98,24 @@ final class TandemPrimitives implements AutoCloseable {
     return client;
   }
 
-  /** Registers interest in when workflow {@code id} marks message {@code k}; call before sending. */
-  CompletableFuture<Long> expect(String id, int k) {
-    CompletableFuture<Long> f = new CompletableFuture<>();
-    marks.put(id + "#" + k, f);
-    return f;
+  /** Where the driver waits for the time a workflow's step after {@code recv} read. */
+  Marks marks() {
+    return marks;
   }
 
-  private long mark(String id, int k, long nanos) {
-    CompletableFuture<Long> f = marks.remove(id + "#" + k);
-    if (f != null) {
-      f.complete(nanos);
+  /** Message {@code k} on {@code topic}, waiting up to {@link #RECV_TIMEOUT}. */
+  private static int take(WorkflowContext ctx, String topic, int k) {
+    Integer m = ctx.recv(topic, Integer.class, RECV_TIMEOUT);
+    if (m == null) {
+      throw new IllegalStateException("no message " + k + " within " + RECV_TIMEOUT);
     }
-    return nanos;
+    return m;
+  }
+
+  /** A step that reads the time and hands it to the driver waiting for message {@code m}. */
+  private void markStep(WorkflowContext ctx, int m) {
+    String id = ctx.workflowId();
+    ctx.step("mark", () -> marks.mark(id, m, System.nanoTime()));
   }
 
   /** Makes room for {@code n} sleepers' wake-up times (allocated before the heap baseline). */

@@ -1,0 +1,48 @@
+package dev.tandem.bench;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/** Small statements the benchmarks run on their monitoring connection (autocommit). */
+final class Sql {
+  private Sql() {}
+
+  static void execute(Connection c, String sql) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      s.execute(sql);
+    }
+  }
+
+  /** The first column of the first row of {@code sql}, a count. */
+  static long count(Connection c, String sql) throws SQLException {
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /**
+   * What a run's header says about where it runs: {@code PostgreSQL <version>, database <name>,
+   * synchronous_commit=<on|off> fsync=<on|off>; JVM <version>, <n> cores}.
+   */
+  static String environment(Connection c) throws SQLException {
+    try (Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT current_setting('server_version'), current_database(),"
+                    + " current_setting('synchronous_commit'), current_setting('fsync')")) {
+      rs.next();
+      return String.format(
+          "PostgreSQL %s, database %s, synchronous_commit=%s fsync=%s; JVM %s, %d cores",
+          rs.getString(1),
+          rs.getString(2),
+          rs.getString(3),
+          rs.getString(4),
+          System.getProperty("java.version"),
+          Runtime.getRuntime().availableProcessors());
+    }
+  }
+}
