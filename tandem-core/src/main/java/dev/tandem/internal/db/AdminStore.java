@@ -112,7 +112,7 @@ public final class AdminStore {
     public int deleteWorkflows(Duration olderThan, int batchSize) throws SQLException {
         try (Connection conn = dataSource.getConnection();
                 PreparedStatement ps = conn.prepareStatement(queries.get("deleteWorkflows"))) {
-            ps.setString(1, olderThan.toMillis() + " milliseconds");
+            ps.setString(1, SystemDatabase.interval(olderThan));
             ps.setInt(2, batchSize);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();

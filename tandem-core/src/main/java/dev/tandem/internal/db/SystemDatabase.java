@@ -621,7 +621,11 @@ public final class SystemDatabase {
         }
     }
 
-    private static String interval(Duration d) {
-        return d.toMillis() + " milliseconds";
+    /**
+     * A duration as a PostgreSQL interval literal, in ISO 8601 ({@code PT87600H}, {@code PT0.25S}): before
+     * PostgreSQL 15 a "milliseconds" field over about 24 days is out of range.
+     */
+    static String interval(Duration d) {
+        return d.toString();
     }
 }
