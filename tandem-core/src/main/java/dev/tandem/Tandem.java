@@ -407,7 +407,12 @@ public final class Tandem implements AutoCloseable {
             return this;
         }
 
-        /** Size of the pool Tandem creates for {@link #databaseUrl} (default 16). */
+        /**
+         * Size of the pool Tandem creates for {@link #databaseUrl} (default 16, at least 4). Three connections stay
+         * open for the engine itself (the group committer, and two that LISTEN for queue and workflow
+         * notifications); the others serve transactional steps, receives, dequeues and queries. A
+         * {@code DataSource} given instead needs the same headroom.
+         */
         public Builder maxPoolSize(int maxPoolSize) {
             this.maxPoolSize = maxPoolSize;
             return this;
@@ -480,8 +485,9 @@ public final class Tandem implements AutoCloseable {
                 throw new IllegalArgumentException(
                         "databaseUrl must start with jdbc:postgresql: (was '" + databaseUrl + "')");
             }
-            if (maxPoolSize < 2) {
-                throw new IllegalArgumentException("maxPoolSize must be at least 2 (was " + maxPoolSize + ")");
+            if (maxPoolSize < 4) {
+                throw new IllegalArgumentException("maxPoolSize must be at least 4 (was " + maxPoolSize
+                        + "): the engine keeps three connections open, and work needs at least one more");
             }
             if (executorId != null && executorId.isBlank()) {
                 throw new IllegalArgumentException("executorId must not be blank");

@@ -456,7 +456,7 @@ class BadInputTest {
                         "databaseUrl", "jdbc:postgres://localhost/app"),
                 bad("url without jdbc:", b -> b.databaseUrl("postgresql://localhost/app"),
                         "databaseUrl", "postgresql://localhost/app"),
-                bad("maxPoolSize 1", b -> b.databaseUrl(url).maxPoolSize(1), "maxPoolSize", "at least 2", "(was 1)"),
+                bad("maxPoolSize 3", b -> b.databaseUrl(url).maxPoolSize(3), "maxPoolSize", "at least 4", "(was 3)"),
                 bad("maxPoolSize 0", b -> b.databaseUrl(url).maxPoolSize(0), "maxPoolSize", "(was 0)"),
                 bad("maxPoolSize negative", b -> b.databaseUrl(url).maxPoolSize(-3), "maxPoolSize", "(was -3)"),
                 bad("blank executorId", b -> b.dataSource(ds).executorId(" "), "executorId", "blank"),
@@ -505,7 +505,7 @@ class BadInputTest {
     void builderAcceptsTheBoundaryValues() {
         Tandem t = Tandem.builder()
                 .databaseUrl("jdbc:postgresql://127.0.0.1:1/unused")
-                .maxPoolSize(2)
+                .maxPoolSize(4)
                 .heartbeatInterval(Duration.ofMillis(1))
                 .executorTimeout(Duration.ofMillis(2))
                 .shutdownTimeout(Duration.ofMillis(1))
