@@ -3,14 +3,9 @@ package dev.tandem;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.testing.TestDatabase;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import dev.tandem.testing.WorkerJvm;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
@@ -45,14 +40,13 @@ class CrashTest {
         Path log = Files.createTempFile("tandem-crash-worker", ".log");
         int run = 0;
         for (; run < KILLS; run++) {
-            Process worker = launch(run, log);
-            awaitLine(worker, "READY", 60);
+            WorkerJvm worker = launch(run, log);
+            worker.awaitReady(60, "seed " + seed + ", log " + log);
             Thread.sleep(200 + random.nextInt(1200));
-            worker.destroyForcibly(); // SIGKILL: no shutdown hook, no goodbye to the database
-            assertThat(worker.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(worker.kill()).isTrue();
         }
         long done = db.queryLong("SELECT count(*) FROM tandem.workflows WHERE status = 'SUCCESS'");
-        Process last = launch(run, log);
+        WorkerJvm last = launch(run, log);
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
             while (db.queryLong("SELECT count(*) FROM tandem.workflows WHERE status = 'SUCCESS'") < WORKFLOWS) {
@@ -62,8 +56,7 @@ class CrashTest {
                 Thread.sleep(100);
             }
         } finally {
-            last.destroyForcibly();
-            last.waitFor(30, TimeUnit.SECONDS);
+            last.kill();
         }
 
         assertThat(db.queryLong("SELECT count(*) FROM tandem.workflows")).isEqualTo(WORKFLOWS);
@@ -86,45 +79,8 @@ class CrashTest {
                 .as("some workflows were recovered").isPositive();
     }
 
-    private static Process launch(int run, Path log) throws Exception {
-        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(javaBin, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                CrashWorker.class.getName(), db.url(), "worker-" + (run % 2), String.valueOf(WORKFLOWS));
-        pb.redirectErrorStream(true);
-        pb.redirectOutput(ProcessBuilder.Redirect.PIPE);
-        Process p = pb.start();
-        Thread pump = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    Files.writeString(log, "[run " + run + "] " + line + "\n", StandardCharsets.UTF_8,
-                            StandardOpenOption.APPEND);
-                    synchronized (p) {
-                        lines.put(p, lines.getOrDefault(p, "") + line + "\n");
-                        p.notifyAll();
-                    }
-                }
-            } catch (Exception ignored) {
-                // the process was killed
-            }
-        });
-        pump.setDaemon(true);
-        pump.start();
-        return p;
-    }
-
-    private static final Map<Process, String> lines = new ConcurrentHashMap<>();
-
-    private static void awaitLine(Process p, String expected, int seconds) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + seconds * 1000L;
-        synchronized (p) {
-            while (!lines.getOrDefault(p, "").contains(expected)) {
-                long left = deadline - System.currentTimeMillis();
-                if (left <= 0 || !p.isAlive()) {
-                    throw new AssertionError("worker did not print " + expected + ": " + lines.get(p));
-                }
-                p.wait(Math.min(left, 100));
-            }
-        }
+    private static WorkerJvm launch(int run, Path log) throws Exception {
+        return WorkerJvm.start(CrashWorker.class, log, "run " + run, db.url(), "worker-" + (run % 2),
+                String.valueOf(WORKFLOWS));
     }
 }

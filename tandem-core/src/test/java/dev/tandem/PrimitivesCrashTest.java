@@ -10,12 +10,9 @@ import static dev.tandem.PrimitivesCrashWorker.WORKFLOWS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.testing.TestDatabase;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import dev.tandem.testing.WorkerJvm;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -27,7 +24,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.BlockingDeque;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -53,8 +49,6 @@ class PrimitivesCrashTest {
 
     /** One kill per stage of starts: run k starts stage k, so the starts are spread over the runs. */
     static final int KILLS = PrimitivesCrashWorker.STAGES;
-    /** Times in the worker log count from here. */
-    static final long T0 = System.nanoTime();
 
     @BeforeAll
     static void schema() {
@@ -82,7 +76,8 @@ class PrimitivesCrashTest {
         try {
             int run = 0;
             for (; run < KILLS; run++) {
-                Worker worker = launch(run, log);
+                WorkerJvm worker = launch(run, log);
+                boolean killed;
                 try {
                     worker.awaitReady(60, about);
                     if (client == null) {
@@ -95,15 +90,15 @@ class PrimitivesCrashTest {
                     sender.release(batches.get(run));
                     Thread.sleep(300 + random.nextInt(1200));
                 } finally {
-                    worker.process.destroyForcibly(); // SIGKILL: no shutdown hook, no goodbye to the database
+                    killed = worker.kill();
                 }
-                assertThat(worker.process.waitFor(30, TimeUnit.SECONDS)).as("worker died (%s)", about).isTrue();
+                assertThat(killed).as("worker died (%s)", about).isTrue();
             }
             assertThat(sender).as("sender started (%s)", about).isNotNull();
             doneBeforeLastRun = db.queryLong("SELECT count(*) FROM tandem.workflows WHERE status = 'SUCCESS'");
             sendsLeftBeforeLastRun = sender.pending();
 
-            Worker last = launch(run, log);
+            WorkerJvm last = launch(run, log);
             try {
                 sender.release(batches.get(run));
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -118,12 +113,11 @@ class PrimitivesCrashTest {
                         throw new AssertionError("not all workflows succeeded within 60 s of the last restart ("
                                 + about + "); not finished: " + unfinished() + "; sends left: " + sender.pending());
                     }
-                    assertThat(last.process.isAlive()).as("last worker alive (%s)", about).isTrue();
+                    assertThat(last.isAlive()).as("last worker alive (%s)", about).isTrue();
                     Thread.sleep(100);
                 }
             } finally {
-                last.process.destroyForcibly();
-                last.process.waitFor(30, TimeUnit.SECONDS);
+                last.kill();
             }
             assertThat(sender.failure.get()).as("sending failed (%s)", about).isNull();
             // Once more, every message, after it was received: each is a no-op, as the key is still known.
@@ -353,43 +347,9 @@ class PrimitivesCrashTest {
 
     // ---- the worker process ----
 
-    private record Worker(Process process, CountDownLatch ready) {
-        void awaitReady(int seconds, String about) throws InterruptedException {
-            if (!ready.await(seconds, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new AssertionError("worker did not print READY within " + seconds + " s (" + about + ")");
-            }
-        }
-    }
-
-    private static Worker launch(int run, Path log) throws Exception {
-        // The same JDK as this test, so that a run on Java 17 and one on Java 25 each test their own threading.
-        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(javaBin, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                PrimitivesCrashWorker.class.getName(), db.url(), "worker-" + (run % 2), String.valueOf(run));
-        pb.redirectErrorStream(true);
-        pb.redirectOutput(ProcessBuilder.Redirect.PIPE);
-        Process p = pb.start();
-        CountDownLatch ready = new CountDownLatch(1);
-        Thread pump = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    long at = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - T0);
-                    Files.writeString(log, String.format("%6d ms [run %d, pid %d] %s%n", at, run, p.pid(), line),
-                            StandardCharsets.UTF_8, StandardOpenOption.APPEND);
-                    if (line.equals("READY")) {
-                        ready.countDown();
-                    }
-                }
-            } catch (Exception ignored) {
-                // the process was killed
-            }
-        });
-        pump.setDaemon(true);
-        pump.start();
-        return new Worker(p, ready);
+    private static WorkerJvm launch(int run, Path log) throws Exception {
+        return WorkerJvm.start(PrimitivesCrashWorker.class, log, "run " + run, db.url(), "worker-" + (run % 2),
+                String.valueOf(run));
     }
 
     // ---- queries ----
