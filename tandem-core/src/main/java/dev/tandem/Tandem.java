@@ -408,10 +408,10 @@ public final class Tandem implements AutoCloseable {
         }
 
         /**
-         * Size of the pool Tandem creates for {@link #databaseUrl} (default 16, at least 4). Two connections stay
-         * open for the engine itself (the group committer, and the one that LISTENs for notifications); the others
-         * serve transactional steps, receives, dequeues and queries. A {@code DataSource} given instead needs the same
-         * headroom.
+         * Size of the pool Tandem creates for {@link #databaseUrl} (default 16, at least 4). Three connections stay
+         * open for the engine itself (the group committer, and two that LISTEN for queue and workflow
+         * notifications); the others serve transactional steps, receives, dequeues and queries. A
+         * {@code DataSource} given instead needs the same headroom.
          */
         public Builder maxPoolSize(int maxPoolSize) {
             this.maxPoolSize = maxPoolSize;
@@ -487,7 +487,7 @@ public final class Tandem implements AutoCloseable {
             }
             if (maxPoolSize < 4) {
                 throw new IllegalArgumentException("maxPoolSize must be at least 4 (was " + maxPoolSize
-                        + "): the engine keeps two connections open, and work needs at least two more");
+                        + "): the engine keeps three connections open, and work needs at least one more");
             }
             if (executorId != null && executorId.isBlank()) {
                 throw new IllegalArgumentException("executorId must not be blank");

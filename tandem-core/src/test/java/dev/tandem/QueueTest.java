@@ -122,10 +122,9 @@ class QueueTest {
 
     @Test
     void aDroppedListenerConnectionLosesNoWorkflow() {
-        // Kill the executor's LISTEN connection, and enqueue at once: that NOTIFY has nobody to hear it.
+        // Kill the worker's LISTEN connection, and enqueue at once: that NOTIFY has nobody to hear it.
         long killed = db.queryLong("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                + " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                + " AND query LIKE '%LISTEN tandem_%'");
+                + " WHERE datname = current_database() AND query = 'LISTEN tandem_queue'");
         assertThat(killed).isEqualTo(1);
         long t0 = System.nanoTime();
         String id = db.queryString("SELECT tandem.enqueue_workflow('square', '[4]')");

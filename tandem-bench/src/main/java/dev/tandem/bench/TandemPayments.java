@@ -19,8 +19,8 @@ public final class TandemPayments implements AutoCloseable {
   private final String idPrefix = "pay-" + UUID.randomUUID().toString().substring(0, 8) + "-";
 
   public TandemPayments(String jdbcUrl, int concurrency) {
-    // One connection per client, plus the two the engine keeps open (group commit, LISTEN).
-    tandem = Tandem.builder().databaseUrl(jdbcUrl).maxPoolSize(concurrency + 2).build();
+    // One connection per client, plus the three the engine keeps open (group commit, two LISTENs).
+    tandem = Tandem.builder().databaseUrl(jdbcUrl).maxPoolSize(concurrency + 3).build();
     payments = tandem.register("payments", Integer.class, (ctx, i) -> {
       int cents = ctx.step("quote", () -> PaymentsWorkload.quote(i));
       ctx.transaction("charge", conn -> {

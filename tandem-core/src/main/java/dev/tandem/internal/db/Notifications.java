@@ -11,13 +11,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The executor's one listening connection: it LISTENs on every channel Tandem NOTIFYs (enqueued workflows, with the
- * queue as payload; messages, events, stream values and cancellations, with the workflow id), read by one daemon
- * thread that hands each notification to a listener. A notification is only a hint to look now: after the connection
- * breaks, the listener is told that anything may have happened ({@link Listener#lost()}), and everyone looks again.
+ * One connection that LISTENs on the channels the durable primitives NOTIFY (messages, events, stream values,
+ * cancellations; the payload is the workflow id), read by one daemon thread that hands each notification to a
+ * listener. A notification is only a hint to look now: after the connection breaks, the listener is told that
+ * anything may have happened ({@link Listener#lost()}), and waiters look again.
  */
 public final class Notifications implements AutoCloseable {
-    public static final String QUEUE = "tandem_queue";
     public static final String MESSAGE = "tandem_message";
     public static final String EVENT = "tandem_event";
     public static final String STREAM = "tandem_stream";
@@ -26,7 +25,7 @@ public final class Notifications implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Notifications.class);
 
     public interface Listener {
-        void notified(String channel, String payload);
+        void notified(String channel, String workflowId);
 
         /** Notifications may have been missed. */
         void lost();
@@ -85,8 +84,7 @@ public final class Notifications implements AutoCloseable {
             c = dataSource.getConnection();
             c.setAutoCommit(true);
             try (Statement st = c.createStatement()) {
-                st.execute("LISTEN " + QUEUE + "; LISTEN " + MESSAGE + "; LISTEN " + EVENT + "; LISTEN " + STREAM
-                        + "; LISTEN " + CANCEL);
+                st.execute("LISTEN " + MESSAGE + "; LISTEN " + EVENT + "; LISTEN " + STREAM + "; LISTEN " + CANCEL);
             }
             conn = c;
             listener.lost(); // anything sent before LISTEN took effect was not seen

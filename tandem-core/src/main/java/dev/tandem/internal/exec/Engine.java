@@ -204,22 +204,7 @@ public final class Engine implements AutoCloseable {
         timer = timerThread;
         Waiters w = new Waiters(timerThread);
         waiters = w;
-        notifications = new Notifications(db.dataSource(), new Notifications.Listener() {
-            @Override
-            public void notified(String channel, String payload) {
-                if (channel.equals(Notifications.QUEUE)) {
-                    wakeQueueWorker();
-                } else {
-                    w.notified(channel, payload);
-                }
-            }
-
-            @Override
-            public void lost() {
-                w.lost();
-                wakeQueueWorker();
-            }
-        });
+        notifications = new Notifications(db.dataSource(), w);
         notifications.start();
         workflowThreads = WorkflowThreads.create(config.virtualThreads(), config.maxConcurrentWorkflows());
         state = State.STARTED;
@@ -504,13 +489,6 @@ public final class Engine implements AutoCloseable {
         String queue = execution.queueName();
         if (queue != null && worker != null) {
             worker.slotFreed(queue);
-        }
-    }
-
-    private void wakeQueueWorker() {
-        QueueWorker worker = queueWorker;
-        if (worker != null) {
-            worker.wake();
         }
     }
 

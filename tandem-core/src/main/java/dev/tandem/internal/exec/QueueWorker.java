@@ -1,5 +1,6 @@
 package dev.tandem.internal.exec;
 
+import dev.tandem.internal.db.QueueListener;
 import dev.tandem.internal.db.Rows.ClaimedRow;
 import dev.tandem.internal.db.SqlErrors;
 import dev.tandem.internal.db.SystemDatabase;
@@ -9,8 +10,6 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
@@ -42,9 +41,8 @@ final class QueueWorker implements Runnable {
     private final int defaultWorkerConcurrency;
     private final ToIntFunction<String> runningInQueue;
     private final Sink sink;
+    private final QueueListener listener;
     private volatile boolean wakeUp;
-    private final ReentrantLock waiting = new ReentrantLock();
-    private final Condition woken = waiting.newCondition();
     private final ReentrantLock claiming = new ReentrantLock();
     private volatile Map<String, QueueRow> queues = Map.of();
 
@@ -57,17 +55,7 @@ final class QueueWorker implements Runnable {
         this.defaultWorkerConcurrency = defaultWorkerConcurrency;
         this.runningInQueue = runningInQueue;
         this.sink = sink;
-    }
-
-    /** A NOTIFY from tandem.enqueue_workflow (or notifications that may have been lost): look at the queues now. */
-    void wake() {
-        waiting.lock();
-        try {
-            wakeUp = true;
-            woken.signal();
-        } finally {
-            waiting.unlock();
-        }
+        this.listener = new QueueListener(db.dataSource());
     }
 
     /**
@@ -97,21 +85,16 @@ final class QueueWorker implements Runnable {
         long backoffMillis = 100;
         while (!sink.stopping()) {
             try {
-                long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(dequeueAll());
-                waiting.lock();
-                try {
-                    // Wake at least every 50 ms for stop requests; wake() (a NOTIFY, a freed slot) ends the wait.
-                    while (!wakeUp && !sink.stopping()) {
-                        long left = deadline - System.nanoTime();
-                        if (left <= 0) {
-                            break;
-                        }
-                        woken.awaitNanos(Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)));
+                long waitMillis = dequeueAll();
+                long deadline = System.currentTimeMillis() + waitMillis;
+                while (!wakeUp && !sink.stopping()) {
+                    long left = deadline - System.currentTimeMillis();
+                    // Wake at least every 50 ms for wakeUp and stop requests; a NOTIFY ends the wait at once.
+                    if (left <= 0 || listener.await((int) Math.min(left, 50))) {
+                        break;
                     }
-                    wakeUp = false;
-                } finally {
-                    waiting.unlock();
                 }
+                wakeUp = false;
                 backoffMillis = 100;
             } catch (Exception e) {
                 if (sink.stopping()) {
@@ -126,6 +109,7 @@ final class QueueWorker implements Runnable {
                 backoffMillis = Math.min(backoffMillis * 2, 5000);
             }
         }
+        listener.close();
     }
 
     /** Claims what this executor may run from every queue; returns how long to wait before the next round. */
