@@ -9,7 +9,9 @@
 -- message is received if and only if its checkpoint commits. Without a message it changes nothing. The message
 -- stays (marked), so that its idempotency key still refuses a re-send. SKIP LOCKED: a second execution of the same
 -- workflow does not wait on the row; the checkpoint's primary key decides which of them commits.
--- Parameters: workflow id, topic, checkpoints (JSON; the RECV one without output), RECV position, executor id.
+-- Parameters: workflow id, topic, checkpoints (JSON; the RECV one without output), RECV position, executor id,
+-- ownership epoch, then workflow id and topic again. Returns (message, false) when it took one; (NULL, true) when the
+-- only waiting messages are locked by another transaction; no row when there is none.
 WITH m AS (
     UPDATE tandem.messages m
        SET consumed_at = now()
@@ -27,10 +29,17 @@ WITH m AS (
            s.output_type, s.error, s.started_at
       FROM jsonb_to_recordset(?::jsonb) AS s(workflow_id text, position int, name text, kind text, output jsonb,
                                              output_type text, error jsonb, started_at timestamptz),
-           (SELECT ?::int AS recv_position, ?::text AS executor_id) p
-     WHERE EXISTS (SELECT 1 FROM m) AND tandem.check_owner(s.workflow_id, p.executor_id)
+           (SELECT ?::int AS recv_position, ?::text AS executor_id, ?::bigint AS epoch) p
+     WHERE EXISTS (SELECT 1 FROM m) AND tandem.check_owner(s.workflow_id, p.executor_id, p.epoch)
 )
-SELECT message::text FROM m;
+SELECT message::text, false FROM m
+UNION ALL
+-- No message taken: is one there that another transaction holds (SKIP LOCKED passed it over)? Then the receiver
+-- looks again shortly, instead of waiting for a notification that the holder's rollback will never send.
+SELECT NULL, true
+ WHERE NOT EXISTS (SELECT 1 FROM m)
+   AND EXISTS (SELECT 1 FROM tandem.messages o
+                WHERE o.workflow_id = ? AND o.topic = ? AND o.consumed_at IS NULL);
 
 -- name: setEvent
 -- Parameters: workflow id, position, key, value. The last value wins; every value stays in the history.
@@ -67,16 +76,16 @@ SELECT position, value::text, closed
  LIMIT ?;
 
 -- name: workflowState
-SELECT status, executor_id FROM tandem.workflow_status WHERE workflow_id = ?;
+SELECT status, executor_id, owner_epoch FROM tandem.workflow_status WHERE workflow_id = ?;
 
 -- name: startChild
 -- Starts a child RUNNING on the parent's executor, in the transaction of the parent's CHILD checkpoint. Its deadline
 -- is the earlier of the parent's and its own timeout. An existing id is left alone (a re-attached child).
--- Parameters: child id, name, input, executor id, timeout (ms, or NULL), timeout again, parent id.
+-- Parameters: child id, name, input, executor id, timeout (ms, or NULL), timeout again, incarnation, parent id.
 INSERT INTO tandem.workflow_status (workflow_id, name, status, input, executor_id, parent_workflow_id, timeout_ms,
-                                    deadline_at, started_at)
+                                    deadline_at, started_at, owner_epoch, owner_incarnation)
 SELECT ?, ?, 'RUNNING', ?::jsonb, ?, p.workflow_id, ?::bigint,
-       least(p.deadline_at, now() + ?::bigint * interval '1 millisecond'), now()
+       least(p.deadline_at, now() + ?::bigint * interval '1 millisecond'), now(), 1, ?::uuid
   FROM tandem.workflow_status p
  WHERE p.workflow_id = ?
 ON CONFLICT (workflow_id) DO NOTHING
@@ -88,14 +97,18 @@ UPDATE tandem.workflow_status SET timeout_ms = ? WHERE workflow_id = ? AND timeo
 
 -- name: expireDeadlines
 -- Cancels workflows whose deadline passed (reason "timeout"), waking their executions and freeing their queue slots.
--- Run by every executor on each heartbeat; idempotent.
+-- Run by every executor on each heartbeat; idempotent. Rows another transaction holds are skipped (the next pass
+-- takes them): an application's open transaction must not stall the maintenance of every executor.
 WITH expired AS (
     UPDATE tandem.workflow_status w
        SET status = 'CANCELLED', updated_at = now(),
            error = jsonb_build_object('type', 'timeout',
                                       'message', 'cancelled: its deadline ' || w.deadline_at || ' passed'
                                                  || coalesce(' (timeout ' || w.timeout_ms || ' ms)', ''))
-     WHERE w.deadline_at < now() AND w.status IN ('ENQUEUED', 'DELAYED', 'RUNNING')
+     WHERE w.workflow_id IN (SELECT o.workflow_id FROM tandem.workflow_status o
+                              WHERE o.deadline_at < now() AND o.status IN ('ENQUEUED', 'DELAYED', 'RUNNING')
+                                FOR UPDATE SKIP LOCKED)
+       AND w.deadline_at < now() AND w.status IN ('ENQUEUED', 'DELAYED', 'RUNNING')
     RETURNING w.workflow_id, w.queue_name
 )
 SELECT workflow_id, pg_notify('tandem_cancel', workflow_id), pg_notify('tandem_queue', coalesce(queue_name, 'default'))

@@ -4,53 +4,60 @@
 -- statement serves any number of rows, and inputs and outputs, already JSON, are embedded as they are.
 
 -- The group committer writes a batch of many workflows' writes in one statement and one commit (autocommit):
---   WITH me AS (SELECT ?::text AS executor_id), started AS (...), checkpointed AS (...), finished AS (...)
+--   WITH me AS (SELECT ?::text AS executor_id, ?::uuid AS incarnation), started AS (...), checkpointed AS (...), finished AS (...)
 --   SELECT ... FROM started UNION ALL ... FROM checkpointed UNION ALL ... FROM finished
 -- built from the three parts below, leaving out the parts a batch has no rows for. Parts of one statement share a
 -- snapshot, so the committer never puts a workflow's start in the same batch as its later writes.
 
 -- name: groupCommit.started
--- Starts; a workflow id that exists is left alone (the caller then looks at what is there).
-INSERT INTO tandem.workflow_status (workflow_id, name, status, queue_name, input, executor_id, timeout_ms, deadline_at)
+-- Starts, owned by this executor with ownership epoch 1; a workflow id that exists is left alone (the caller then
+-- looks at what is there).
+INSERT INTO tandem.workflow_status (workflow_id, name, status, queue_name, input, executor_id, timeout_ms, deadline_at,
+                                    owner_epoch, owner_incarnation)
 SELECT n.workflow_id, n.name, 'RUNNING', n.queue_name, n.input, me.executor_id, n.timeout_ms,
-       now() + n.timeout_ms * interval '1 millisecond'
+       now() + n.timeout_ms * interval '1 millisecond', 1, me.incarnation
 FROM jsonb_to_recordset(?::jsonb) AS n(workflow_id text, name text, queue_name text, input jsonb, timeout_ms bigint), me
 ON CONFLICT (workflow_id) DO NOTHING
 RETURNING workflow_id, 0 AS position;
 
 -- name: groupCommit.checkpointed
--- Checkpoints of plain steps, written only while this executor owns the RUNNING workflow (a presumed-dead executor
--- that is still running finds its writes refused); a position already recorded is left alone.
+-- Checkpoints of plain steps, written only while this executor owns the RUNNING workflow with the writer's ownership
+-- epoch (a presumed-dead executor that is still running, or an execution of a workflow cancelled and resumed since,
+-- finds its writes refused); a position already recorded is left alone. Reads the workflow row without locking it.
 INSERT INTO tandem.steps (workflow_id, position, name, kind, output, output_type, error, started_at, child_workflow_id)
 SELECT s.workflow_id, s.position, s.name, s.kind, s.output, s.output_type, s.error, s.started_at,
        CASE WHEN s.kind = 'CHILD' THEN s.output #>> '{}' END
 FROM jsonb_to_recordset(?::jsonb) AS s(workflow_id text, position int, name text, kind text, output jsonb,
-                                       output_type text, error jsonb, started_at timestamptz)
-JOIN tandem.workflow_status w ON w.workflow_id = s.workflow_id AND w.status = 'RUNNING'
+                                       output_type text, error jsonb, started_at timestamptz, epoch bigint)
+JOIN tandem.workflow_status w ON w.workflow_id = s.workflow_id AND w.status = 'RUNNING' AND w.owner_epoch = s.epoch
 JOIN me ON w.executor_id = me.executor_id
 ON CONFLICT (workflow_id, position) DO NOTHING
 RETURNING workflow_id, position;
 
 -- name: groupCommit.finished
--- Final statuses, with the same ownership fence.
+-- Final statuses, with the same ownership fence. The only part that waits on a row lock (an application transaction
+-- with an uncommitted cancel of the workflow): the committer's connection has a short lock_timeout, and a write that
+-- times out is taken out of the batch and retried on its own (GroupCommitter), so it delays no other workflow.
 UPDATE tandem.workflow_status w
    SET status = f.status, output = f.output, output_type = f.output_type, error = f.error, updated_at = now()
-  FROM jsonb_to_recordset(?::jsonb) AS f(workflow_id text, status text, output jsonb, output_type text, error jsonb),
+  FROM jsonb_to_recordset(?::jsonb) AS f(workflow_id text, status text, output jsonb, output_type text, error jsonb,
+                                         epoch bigint),
        me
  WHERE w.workflow_id = f.workflow_id AND w.executor_id = me.executor_id AND w.status = 'RUNNING'
+   AND w.owner_epoch = f.epoch
 RETURNING w.workflow_id, 0 AS position;
 
 -- name: insertTransactionCheckpoints
 -- Runs inside the application's transaction of a transactional step: its checkpoint, plus those of plain steps
 -- before it that were not written yet. No ON CONFLICT: if a position is already recorded the unique violation rolls
 -- back the application's writes too, which is what makes the step exactly-once. If the workflow is no longer
--- RUNNING on this executor (second parameter), check_owner raises and rolls them back as well.
+-- RUNNING on this executor (second parameter) with the writer's epoch, check_owner raises and rolls them back as well.
 INSERT INTO tandem.steps (workflow_id, position, name, kind, output, output_type, error, started_at, child_workflow_id)
 SELECT workflow_id, position, name, kind, output, output_type, error, started_at,
        CASE WHEN kind = 'CHILD' THEN output #>> '{}' END
 FROM jsonb_to_recordset(?::jsonb) AS s(workflow_id text, position int, name text, kind text, output jsonb,
-                                       output_type text, error jsonb, started_at timestamptz)
-WHERE tandem.check_owner(s.workflow_id, ?);
+                                       output_type text, error jsonb, started_at timestamptz, epoch bigint)
+WHERE tandem.check_owner(s.workflow_id, ?, s.epoch);
 
 -- name: loadSteps
 SELECT position, name, kind, output::text, output_type, error::text
@@ -64,7 +71,8 @@ FROM tandem.steps
 WHERE workflow_id = ? AND position = ?;
 
 -- name: loadWorkflow
-SELECT workflow_id, name, status, input::text, output::text, output_type, error::text, attempts, executor_id
+SELECT workflow_id, name, status, input::text, output::text, output_type, error::text, attempts, executor_id,
+       owner_epoch, owner_incarnation::text
 FROM tandem.workflow_status
 WHERE workflow_id = ?;
 
@@ -75,11 +83,25 @@ ON CONFLICT (executor_id) DO UPDATE
    SET incarnation = excluded.incarnation, hostname = excluded.hostname, pid = excluded.pid,
        workflow_names = excluded.workflow_names, started_at = now(), heartbeat_at = now();
 
+-- name: registerNames
+-- The workflow names this executor runs were registered now (at start, on stop, and every few heartbeats).
+INSERT INTO tandem.workflow_names (name, last_registered_at)
+SELECT DISTINCT n, now() FROM unnest(?::text[]) AS n
+ON CONFLICT (name) DO UPDATE SET last_registered_at = excluded.last_registered_at;
+
 -- name: heartbeat
 UPDATE tandem.executors SET heartbeat_at = now() WHERE executor_id = ? AND incarnation = ?::uuid;
 
 -- name: expireExecutor
--- On orderly shutdown: lets other executors take over this one's unfinished workflows at once.
+-- On orderly shutdown: lets other executors take over this one's unfinished workflows at once, and records that its
+-- workflow names were registered until now (a redeploy does not make its backlog look "unknown").
+WITH names AS (
+    INSERT INTO tandem.workflow_names (name, last_registered_at)
+    SELECT DISTINCT n, now()
+      FROM tandem.executors e, unnest(e.workflow_names) AS n
+     WHERE e.executor_id = ? AND e.incarnation = ?::uuid
+    ON CONFLICT (name) DO UPDATE SET last_registered_at = excluded.last_registered_at
+)
 UPDATE tandem.executors SET heartbeat_at = '-infinity' WHERE executor_id = ? AND incarnation = ?::uuid;
 
 -- name: claimOrphans
@@ -88,7 +110,8 @@ UPDATE tandem.executors SET heartbeat_at = '-infinity' WHERE executor_id = ? AND
 -- This executor never claims its own live work (fourth parameter), even if its heartbeat was late. SKIP LOCKED lets several executors recover at once
 -- without waiting on each other; each workflow is claimed by exactly one of them.
 UPDATE tandem.workflow_status w
-   SET executor_id = ?, attempts = w.attempts + 1, updated_at = now()
+   SET executor_id = ?, owner_incarnation = ?::uuid, owner_epoch = w.owner_epoch + 1, attempts = w.attempts + 1,
+       updated_at = now()
  WHERE w.workflow_id IN (
         SELECT o.workflow_id
           FROM tandem.workflow_status o
@@ -103,7 +126,36 @@ UPDATE tandem.workflow_status w
          ORDER BY o.created_at
          LIMIT ?
            FOR UPDATE SKIP LOCKED)
-RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name;
+RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owner_epoch;
+
+-- name: ownedRunning
+-- Reconciliation, first half: the RUNNING workflows this process (executor id, incarnation) took more than a grace
+-- period ago (third parameter). The executor compares them with what it runs in memory: a row it owns but does not
+-- run is one whose acknowledgement was lost (a start, a claim or a recovery that committed while its answer did not
+-- arrive), or one an execution left behind; nobody else would ever resume it.
+SELECT w.workflow_id, w.owner_epoch
+  FROM tandem.workflow_status w
+ WHERE w.status = 'RUNNING' AND w.executor_id = ? AND w.owner_incarnation = ?::uuid
+   AND w.updated_at < now() - ?::interval;
+
+-- name: reclaimOwned
+-- Reconciliation, second half: takes the rows found above again, with a new ownership epoch, if nothing changed them
+-- meanwhile. Parameters: executor id, incarnation, workflow ids, their epochs as read.
+UPDATE tandem.workflow_status w
+   SET owner_epoch = w.owner_epoch + 1, attempts = w.attempts + 1, updated_at = now()
+  FROM unnest(?::text[], ?::bigint[]) AS r(workflow_id, owner_epoch)
+ WHERE w.workflow_id = r.workflow_id AND w.owner_epoch = r.owner_epoch AND w.status = 'RUNNING'
+   AND w.executor_id = ? AND w.owner_incarnation = ?::uuid
+RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owner_epoch;
+
+-- name: countAttempt
+-- An execution that failed for a transient reason (the database was unreachable, a lock or statement timed out) is
+-- replayed; each replay counts as an attempt, so the budget maxRecoveryAttempts bounds them. Returns the attempts now,
+-- or nothing if the execution no longer owns the row.
+UPDATE tandem.workflow_status w
+   SET attempts = w.attempts + 1
+ WHERE w.workflow_id = ? AND w.executor_id = ? AND w.owner_epoch = ? AND w.status = 'RUNNING'
+RETURNING w.attempts;
 
 -- name: forgetDeadExecutors
 -- Housekeeping: executors silent for a long time that own no RUNNING workflow.
@@ -132,7 +184,8 @@ FROM tandem.queues;
 -- Dequeue for a queue without a global limit: up to the given number of waiting workflows of the names this
 -- executor runs, highest priority first, FIFO within a priority. SKIP LOCKED: concurrent dequeuers take disjoint rows.
 UPDATE tandem.workflow_status w
-   SET status = 'RUNNING', executor_id = ?, attempts = w.attempts + 1, started_at = now(), updated_at = now(),
+   SET status = 'RUNNING', executor_id = ?, owner_incarnation = ?::uuid, owner_epoch = w.owner_epoch + 1,
+       attempts = w.attempts + 1, started_at = now(), updated_at = now(),
        deadline_at = coalesce(w.deadline_at, now() + w.timeout_ms * interval '1 millisecond')
   FROM (SELECT o.workflow_id
           FROM tandem.workflow_status o
@@ -143,7 +196,7 @@ UPDATE tandem.workflow_status w
          LIMIT ?
            FOR UPDATE SKIP LOCKED) picked
  WHERE w.workflow_id = picked.workflow_id
-RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name;
+RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owner_epoch;
 
 -- name: lockQueue
 -- First statement of a limited dequeue's transaction: serializes the dequeuers of one queue across all executors,
@@ -170,7 +223,8 @@ WITH params AS (
 -- name: claimQueuedLimited
 -- Second statement, for a queue without partition_concurrency: claims at most what the global limits leave free:
 -- concurrency minus what is RUNNING in the queue, and rate_limit minus the starts within rate_period. Parameters:
--- queue, names, batch size, concurrency, rate_limit, rate_period, partition_concurrency (unused), executor id.
+-- queue, names, batch size, concurrency, rate_limit, rate_period, partition_concurrency (unused), executor id,
+-- incarnation.
 -- include: claimQueue.quota
 ), picked AS (
     SELECT o.workflow_id
@@ -183,17 +237,18 @@ WITH params AS (
     FOR UPDATE OF o SKIP LOCKED
 )
 UPDATE tandem.workflow_status w
-   SET status = 'RUNNING', executor_id = ?, attempts = w.attempts + 1, started_at = now(), updated_at = now(),
+   SET status = 'RUNNING', executor_id = ?, owner_incarnation = ?::uuid, owner_epoch = w.owner_epoch + 1,
+       attempts = w.attempts + 1, started_at = now(), updated_at = now(),
        deadline_at = coalesce(w.deadline_at, now() + w.timeout_ms * interval '1 millisecond')
   FROM picked
  WHERE w.workflow_id = picked.workflow_id
-RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name;
+RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owner_epoch;
 
 -- name: claimQueuedPartitioned
 -- Second statement, for a queue with partition_concurrency: as claimQueuedLimited, and per partition key at most
 -- that many RUNNING (a NULL key is one partition of its own). Parameters: queue, names, batch size, concurrency,
--- rate_limit, rate_period, partition_concurrency, executor id. The queue lock makes SKIP LOCKED unnecessary here
--- (window functions cannot take row locks); the UPDATE re-checks the status of each row it claims.
+-- rate_limit, rate_period, partition_concurrency, executor id, incarnation. Window functions cannot take row locks,
+-- so the rows chosen are locked in a step of their own, skipping those locked elsewhere.
 -- include: claimQueue.quota
 ), running_by_key AS (
     SELECT r.partition_key, count(*) AS n
@@ -210,19 +265,27 @@ RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name;
     WHERE o.queue_name = p.queue AND o.status IN ('ENQUEUED', 'DELAYED')
       AND (o.not_before IS NULL OR o.not_before <= now())
       AND o.name = ANY (p.names)
-), picked AS (
+), chosen AS (
     SELECT c.workflow_id
     FROM candidates c, params p
     WHERE p.partition_concurrency IS NULL OR c.slot <= p.partition_concurrency
     ORDER BY c.priority DESC, c.created_at
     LIMIT (SELECT n FROM quota)
+), picked AS (
+    -- A chosen row that another transaction holds (an application's uncommitted cancel) is skipped, not waited
+    -- for: this transaction holds the queue's lock, and every executor's claim of the queue would wait behind it.
+    SELECT o.workflow_id
+    FROM tandem.workflow_status o JOIN chosen c ON c.workflow_id = o.workflow_id
+    WHERE o.status IN ('ENQUEUED', 'DELAYED')
+    FOR UPDATE OF o SKIP LOCKED
 )
 UPDATE tandem.workflow_status w
-   SET status = 'RUNNING', executor_id = ?, attempts = w.attempts + 1, started_at = now(), updated_at = now(),
+   SET status = 'RUNNING', executor_id = ?, owner_incarnation = ?::uuid, owner_epoch = w.owner_epoch + 1,
+       attempts = w.attempts + 1, started_at = now(), updated_at = now(),
        deadline_at = coalesce(w.deadline_at, now() + w.timeout_ms * interval '1 millisecond')
   FROM picked
  WHERE w.workflow_id = picked.workflow_id AND w.status IN ('ENQUEUED', 'DELAYED')
-RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name;
+RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owner_epoch;
 
 -- name: nextDelayed
 -- When the earliest DELAYED workflow of these names becomes due, so the dequeuer can wake up for it.
@@ -238,17 +301,27 @@ SELECT tandem.resume_workflow(?);
 SELECT tandem.send_message(?, ?::jsonb, ?, ?);
 
 -- name: failUnknownWorkflows
--- Ends waiting workflows whose name no live executor has registered for longer than the timeout (second
--- parameter), with error "unknown workflow 'x'". Run by every executor now and then; idempotent.
+-- Ends waiting workflows that no executor could run for longer than the timeout (parameters 2 and 3): due (not
+-- DELAYED any more) for that long, and their name registered by no executor for that long (tandem.workflow_names),
+-- and by no live executor now (fourth parameter: how recent a heartbeat counts as alive). Time spent DELAYED does not
+-- count, and an executor restarting (stopped for a moment) does not fail its backlog. Error "unknown workflow 'x'".
+-- Run by every executor now and then; idempotent.
 UPDATE tandem.workflow_status w
    SET status = 'ERROR', updated_at = now(),
        error = jsonb_build_object('type', 'unknown workflow',
-                                  'message', 'unknown workflow ''' || w.name || ''': no running executor registered it'
-                                             || ' within ' || ? || ' of its enqueue')
- WHERE w.status IN ('ENQUEUED', 'DELAYED')
-   AND w.created_at < now() - ?::interval
-   AND NOT EXISTS (SELECT 1 FROM tandem.executors e
-                    WHERE e.heartbeat_at > now() - ?::interval AND w.name = ANY (e.workflow_names))
+                                  'message', 'unknown workflow ''' || w.name || ''': no executor has registered it'
+                                             || ' for ' || ? || ' while it waited to run')
+ WHERE w.workflow_id IN (
+        SELECT o.workflow_id FROM tandem.workflow_status o
+         WHERE o.status IN ('ENQUEUED', 'DELAYED')
+           AND (o.not_before IS NULL OR o.not_before <= now())
+           AND greatest(o.updated_at, o.not_before) < now() - ?::interval
+           AND NOT EXISTS (SELECT 1 FROM tandem.workflow_names n
+                            WHERE n.name = o.name AND n.last_registered_at > now() - ?::interval)
+           AND NOT EXISTS (SELECT 1 FROM tandem.executors e
+                            WHERE e.heartbeat_at > now() - ?::interval AND o.name = ANY (e.workflow_names))
+           FOR UPDATE SKIP LOCKED) -- a row an application transaction holds waits for the next pass
+   AND w.status IN ('ENQUEUED', 'DELAYED')
 RETURNING w.workflow_id, w.name;
 
 -- name: unknownWaiting

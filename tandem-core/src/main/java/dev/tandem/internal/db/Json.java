@@ -44,13 +44,40 @@ public final class Json {
             return "null";
         }
         Class<?> type = value.getClass();
-        if (type == String.class) {
-            return '"' + new String(JsonStringEncoder.getInstance().quoteAsString((String) value)) + '"';
-        }
         if (type == Integer.class || type == Long.class || type == Boolean.class) {
             return value.toString();
         }
-        return mapper.writeValueAsString(value);
+        String json = type == String.class
+                ? '"' + new String(JsonStringEncoder.getInstance().quoteAsString((String) value)) + '"'
+                : mapper.writeValueAsString(value);
+        if (hasNulCharacter(json)) {
+            throw new UnstorableJsonException();
+        }
+        return json;
+    }
+
+    /**
+     * Whether JSON text holds an escaped NUL character ({@code \u0000}), which PostgreSQL's jsonb refuses (SQLSTATE
+     * 22P05). Refused here, before it is written, so the caller fails with a clear message instead of the database.
+     */
+    static boolean hasNulCharacter(String json) {
+        for (int i = json.indexOf("\\u0000"); i >= 0; i = json.indexOf("\\u0000", i + 1)) {
+            int backslashes = 0;
+            for (int j = i - 1; j >= 0 && json.charAt(j) == '\\'; j--) {
+                backslashes++;
+            }
+            if (backslashes % 2 == 0) { // not the escaped backslash of a literal "\u0000" text
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A value whose JSON PostgreSQL cannot store. */
+    static final class UnstorableJsonException extends JsonProcessingException {
+        UnstorableJsonException() {
+            super("text contains the NUL character (\\u0000), which PostgreSQL's jsonb cannot store");
+        }
     }
 
     public <T> T read(String json, Class<T> type) throws JsonProcessingException {
@@ -136,10 +163,15 @@ public final class Json {
 
     public String error(String type, @Nullable String message, @Nullable String stack) {
         ObjectNode node = mapper.createObjectNode();
-        node.put("type", type);
-        node.put("message", message);
-        node.put("stack", stack);
+        node.put("type", storable(type));
+        node.put("message", storable(message));
+        node.put("stack", storable(stack));
         return node.toString();
+    }
+
+    /** A failure must always be recordable: NUL characters (refused by jsonb) become U+FFFD. */
+    private static @Nullable String storable(@Nullable String text) {
+        return text == null || text.indexOf('\u0000') < 0 ? text : text.replace('\u0000', '\uFFFD');
     }
 
     public ErrorInfo readError(@Nullable String json) {

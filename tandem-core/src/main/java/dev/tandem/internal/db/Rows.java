@@ -11,7 +11,10 @@ public final class Rows {
     public record StartRow(String workflowId, String name, @Nullable String queueName, String input,
             @Nullable Long timeoutMillis) {}
 
-    /** A step checkpoint. Output or error is set, never both. */
+    /**
+     * A step checkpoint. Output or error is set, never both. {@code epoch} is the ownership epoch of the execution
+     * that writes it (the write is refused if the row has another); it is 0 in rows read back.
+     */
     public record StepRow(
             String workflowId,
             int position,
@@ -20,15 +23,17 @@ public final class Rows {
             @Nullable String output,
             @Nullable String outputType,
             @Nullable String error,
-            Instant startedAt) {}
+            Instant startedAt,
+            long epoch) {}
 
-    /** A final status for the group committer. */
+    /** A final status for the group committer, written only while the row carries ownership epoch {@code epoch}. */
     public record FinishRow(
             String workflowId,
             String status,
             @Nullable String output,
             @Nullable String outputType,
-            @Nullable String error) {}
+            @Nullable String error,
+            long epoch) {}
 
     /** A workflow as stored. */
     public record WorkflowRow(
@@ -40,9 +45,11 @@ public final class Rows {
             @Nullable String outputType,
             @Nullable String error,
             int attempts,
-            @Nullable String executorId) {}
+            @Nullable String executorId,
+            long epoch,
+            @Nullable String incarnation) {}
 
-    /** A workflow taken by recovery or from a queue. */
+    /** A workflow taken by recovery, reconciliation or from a queue, with the ownership epoch it now has. */
     public record ClaimedRow(String workflowId, String name, @Nullable String input, int attempts,
-            @Nullable String queueName) {}
+            @Nullable String queueName, long epoch) {}
 }

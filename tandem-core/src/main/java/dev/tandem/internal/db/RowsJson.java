@@ -49,6 +49,7 @@ final class RowsJson {
                 text(g, "output_type", r.outputType());
                 raw(g, "error", r.error());
                 g.writeStringField("started_at", r.startedAt().toString());
+                g.writeNumberField("epoch", r.epoch());
                 g.writeEndObject();
             }
         });
@@ -63,6 +64,7 @@ final class RowsJson {
                 raw(g, "output", r.output());
                 text(g, "output_type", r.outputType());
                 raw(g, "error", r.error());
+                g.writeNumberField("epoch", r.epoch());
                 g.writeEndObject();
             }
         });

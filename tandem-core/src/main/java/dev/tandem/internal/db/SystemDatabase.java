@@ -25,15 +25,23 @@ import org.postgresql.core.BaseConnection;
 import org.postgresql.core.Utils;
 import org.jspecify.annotations.Nullable;
 
-/** Every statement the engine runs against the tandem schema. Thread-safe; holds no connection of its own. */
+/**
+ * Every statement the engine runs against the tandem schema. Thread-safe; holds no connection of its own.
+ *
+ * <p>Two pools: the engine's own ({@link EnginePool}: group commit, heartbeat, claims, recovery, maintenance; each
+ * user takes at most one connection at a time, so they cannot starve each other) and the application's (transactional
+ * steps, and the reads and writes a workflow's own thread makes, which scale with the number of workflows).
+ */
 public final class SystemDatabase {
     private final DataSource dataSource;
+    private final DataSource engine;
     private final Queries queries;
     private final String[] groupCommitSql;
     private final String[] insertCheckpointsAndCommitSql;
 
-    public SystemDatabase(DataSource dataSource) {
+    public SystemDatabase(DataSource dataSource, DataSource engine) {
         this.dataSource = dataSource;
+        this.engine = engine;
         this.queries = Queries.load();
         this.groupCommitSql = composeGroupCommits(queries);
         this.insertCheckpointsAndCommitSql =
@@ -46,16 +54,29 @@ public final class SystemDatabase {
                 "cancelWorkflow", "resumeWorkflow", "sendMessage", "failUnknownWorkflows", "unknownWaiting",
                 "loadWorkflow", "registerExecutor", "heartbeat", "expireExecutor", "claimOrphans",
                 "forgetDeadExecutors", "takeMessage", "setEvent", "getEvent", "writeStream", "readStream",
-                "workflowState", "startChild", "setTimeout", "expireDeadlines", "cancelWorkflowTree")) {
+                "workflowState", "startChild", "setTimeout", "expireDeadlines", "cancelWorkflowTree", "registerNames",
+                "ownedRunning", "reclaimOwned", "countAttempt")) {
             queries.get(name); // fail at start, not mid-run, if the packaged SQL is incomplete
         }
     }
 
+    /** The application's data source. */
     public DataSource dataSource() {
         return dataSource;
     }
 
+    /** The engine's own pool (its listening connections come from it too). */
+    public DataSource engineDataSource() {
+        return engine;
+    }
+
+    /** A connection of the engine's own pool. */
     public Connection connect() throws SQLException {
+        return engine.getConnection();
+    }
+
+    /** A connection of the application's pool, for work done on behalf of one workflow. */
+    public Connection connectShared() throws SQLException {
         return dataSource.getConnection();
     }
 
@@ -70,7 +91,7 @@ public final class SystemDatabase {
      * Writes a batch in one statement and one commit (autocommit) on the committer's own connection. Checkpoints and
      * final statuses are written only for workflows that {@code executorId} owns and that are still RUNNING.
      */
-    public GroupCommitResult groupCommit(Connection conn, String executorId, List<StartRow> starts,
+    public GroupCommitResult groupCommit(Connection conn, String executorId, UUID incarnation, List<StartRow> starts,
             List<StepRow> steps, List<FinishRow> finishes) throws SQLException {
         int parts = (starts.isEmpty() ? 0 : 1) | (steps.isEmpty() ? 0 : 2) | (finishes.isEmpty() ? 0 : 4);
         if (parts == 0) {
@@ -79,6 +100,7 @@ public final class SystemDatabase {
         try (PreparedStatement ps = conn.prepareStatement(groupCommitSql[parts])) {
             int i = 1;
             ps.setString(i++, executorId);
+            ps.setString(i++, incarnation.toString());
             if (!starts.isEmpty()) {
                 ps.setString(i++, RowsJson.starts(starts));
             }
@@ -114,7 +136,7 @@ public final class SystemDatabase {
         };
         String[] sql = new String[8];
         for (int mask = 1; mask < 8; mask++) {
-            StringBuilder with = new StringBuilder("WITH me AS (SELECT ?::text AS executor_id)");
+            StringBuilder with = new StringBuilder("WITH me AS (SELECT ?::text AS executor_id, ?::uuid AS incarnation)");
             StringBuilder select = new StringBuilder();
             for (int p = 0; p < parts.length; p++) {
                 if ((mask & (1 << p)) == 0) {
@@ -219,7 +241,7 @@ public final class SystemDatabase {
 
     private static StepRow stepRow(String workflowId, ResultSet rs) throws SQLException {
         return new StepRow(workflowId, rs.getInt(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                rs.getString(5), rs.getString(6), java.time.Instant.EPOCH);
+                rs.getString(5), rs.getString(6), java.time.Instant.EPOCH, 0);
     }
 
     public Optional<WorkflowRow> loadWorkflow(String workflowId) throws SQLException {
@@ -231,20 +253,34 @@ public final class SystemDatabase {
                     return Optional.empty();
                 }
                 return Optional.of(new WorkflowRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                        rs.getString(5), rs.getString(6), rs.getString(7), rs.getInt(8), rs.getString(9)));
+                        rs.getString(5), rs.getString(6), rs.getString(7), rs.getInt(8), rs.getString(9),
+                        rs.getLong(10), rs.getString(11)));
             }
         }
     }
 
     public void registerExecutor(String executorId, UUID incarnation, String hostname, long pid, List<String> names)
             throws SQLException {
-        try (Connection conn = dataSource.getConnection();
+        try (Connection conn = engine.getConnection();
                 PreparedStatement ps = conn.prepareStatement(queries.get("registerExecutor"))) {
             ps.setString(1, executorId);
             ps.setString(2, incarnation.toString());
             ps.setString(3, hostname);
             ps.setLong(4, pid);
             ps.setArray(5, conn.createArrayOf("text", names.toArray()));
+            ps.executeUpdate();
+        }
+        registerNames(names);
+    }
+
+    /** Records that {@code names} are registered by a live executor now (see {@code tandem.workflow_names}). */
+    public void registerNames(List<String> names) throws SQLException {
+        if (names.isEmpty()) {
+            return;
+        }
+        try (Connection conn = engine.getConnection();
+                PreparedStatement ps = conn.prepareStatement(queries.get("registerNames"))) {
+            ps.setArray(1, conn.createArrayOf("text", names.toArray()));
             ps.executeUpdate();
         }
     }
@@ -255,11 +291,18 @@ public final class SystemDatabase {
     }
 
     public void expireExecutor(String executorId, UUID incarnation) throws SQLException {
-        updateExecutor("expireExecutor", executorId, incarnation);
+        try (Connection conn = engine.getConnection();
+                PreparedStatement ps = conn.prepareStatement(queries.get("expireExecutor"))) {
+            ps.setString(1, executorId);
+            ps.setString(2, incarnation.toString());
+            ps.setString(3, executorId);
+            ps.setString(4, incarnation.toString());
+            ps.executeUpdate();
+        }
     }
 
     private boolean updateExecutor(String query, String executorId, UUID incarnation) throws SQLException {
-        try (Connection conn = dataSource.getConnection();
+        try (Connection conn = engine.getConnection();
                 PreparedStatement ps = conn.prepareStatement(queries.get(query))) {
             ps.setString(1, executorId);
             ps.setString(2, incarnation.toString());
@@ -272,28 +315,72 @@ public final class SystemDatabase {
      *
      * @param previousIncarnation this executor's id when recovering its own previous incarnation (at start), else null
      */
-    public List<ClaimedRow> claimOrphans(String executorId, List<String> names, @Nullable String previousIncarnation,
-            Duration executorTimeout, int limit) throws SQLException {
-        try (Connection conn = dataSource.getConnection();
+    public List<ClaimedRow> claimOrphans(String executorId, UUID incarnation, List<String> names,
+            @Nullable String previousIncarnation, Duration executorTimeout, int limit) throws SQLException {
+        try (Connection conn = engine.getConnection();
                 PreparedStatement ps = conn.prepareStatement(queries.get("claimOrphans"))) {
             ps.setString(1, executorId);
-            ps.setArray(2, conn.createArrayOf("text", names.toArray()));
-            ps.setString(3, previousIncarnation);
-            ps.setString(4, executorId);
-            ps.setString(5, interval(executorTimeout));
-            ps.setInt(6, limit);
-            List<ClaimedRow> rows = new ArrayList<>();
+            ps.setString(2, incarnation.toString());
+            ps.setArray(3, conn.createArrayOf("text", names.toArray()));
+            ps.setString(4, previousIncarnation);
+            ps.setString(5, executorId);
+            ps.setString(6, interval(executorTimeout));
+            ps.setInt(7, limit);
+            return claimed(ps);
+        }
+    }
+
+    /** A RUNNING workflow this process owns, with its ownership epoch. */
+    public record OwnedRow(String workflowId, long epoch) {}
+
+    /** The RUNNING workflows this process (executor id and incarnation) took more than {@code grace} ago. */
+    public List<OwnedRow> ownedRunning(String executorId, UUID incarnation, Duration grace) throws SQLException {
+        try (Connection conn = engine.getConnection();
+                PreparedStatement ps = conn.prepareStatement(queries.get("ownedRunning"))) {
+            ps.setString(1, executorId);
+            ps.setString(2, incarnation.toString());
+            ps.setString(3, interval(grace));
+            List<OwnedRow> rows = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    rows.add(new ClaimedRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getString(5)));
+                    rows.add(new OwnedRow(rs.getString(1), rs.getLong(2)));
                 }
             }
             return rows;
         }
     }
 
-    public int forgetDeadExecutors(Duration silentFor) throws SQLException {
+    /** Takes {@code rows} again with new ownership epochs, those that nothing changed since they were read. */
+    public List<ClaimedRow> reclaimOwned(String executorId, UUID incarnation, List<OwnedRow> rows)
+            throws SQLException {
+        try (Connection conn = engine.getConnection();
+                PreparedStatement ps = conn.prepareStatement(queries.get("reclaimOwned"))) {
+            ps.setArray(1, conn.createArrayOf("text", rows.stream().map(OwnedRow::workflowId).toArray()));
+            ps.setArray(2, conn.createArrayOf("bigint", rows.stream().map(OwnedRow::epoch).toArray()));
+            ps.setString(3, executorId);
+            ps.setString(4, incarnation.toString());
+            return claimed(ps);
+        }
+    }
+
+    /**
+     * Counts one more attempt of an execution that is replayed after a transient failure; the attempts now, or -1 if
+     * it no longer owns the row.
+     */
+    public int countAttempt(String workflowId, String executorId, long epoch) throws SQLException {
         try (Connection conn = dataSource.getConnection();
+                PreparedStatement ps = conn.prepareStatement(queries.get("countAttempt"))) {
+            ps.setString(1, workflowId);
+            ps.setString(2, executorId);
+            ps.setLong(3, epoch);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getInt(1) : -1;
+            }
+        }
+    }
+
+    public int forgetDeadExecutors(Duration silentFor) throws SQLException {
+        try (Connection conn = engine.getConnection();
                 PreparedStatement ps = conn.prepareStatement(queries.get("forgetDeadExecutors"))) {
             ps.setString(1, interval(silentFor));
             return ps.executeUpdate();
@@ -322,11 +409,12 @@ public final class SystemDatabase {
 
     /** Fails workflows waiting longer than {@code timeout} for a name no executor alive within {@code alive} runs. */
     public List<String> failUnknownWorkflows(Duration timeout, Duration alive) throws SQLException {
-        try (Connection conn = dataSource.getConnection();
+        try (Connection conn = engine.getConnection();
                 PreparedStatement ps = conn.prepareStatement(queries.get("failUnknownWorkflows"))) {
             ps.setString(1, timeout.toString());
             ps.setString(2, interval(timeout));
-            ps.setString(3, interval(alive));
+            ps.setString(3, interval(timeout));
+            ps.setString(4, interval(alive));
             List<String> failed = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -339,7 +427,7 @@ public final class SystemDatabase {
 
     /** Waiting workflows per name that no executor alive within {@code alive} runs. */
     public java.util.Map<String, Long> unknownWaiting(Duration alive) throws SQLException {
-        try (Connection conn = dataSource.getConnection();
+        try (Connection conn = engine.getConnection();
                 PreparedStatement ps = conn.prepareStatement(queries.get("unknownWaiting"))) {
             ps.setString(1, interval(alive));
             java.util.Map<String, Long> waiting = new java.util.TreeMap<>();
@@ -374,7 +462,7 @@ public final class SystemDatabase {
     }
 
     public void upsertQueue(QueueRow queue) throws SQLException {
-        try (Connection conn = dataSource.getConnection();
+        try (Connection conn = engine.getConnection();
                 PreparedStatement ps = conn.prepareStatement(queries.get("upsertQueue"))) {
             ps.setString(1, queue.name());
             ps.setObject(2, queue.concurrency(), java.sql.Types.INTEGER);
@@ -387,7 +475,7 @@ public final class SystemDatabase {
     }
 
     public List<QueueRow> loadQueues() throws SQLException {
-        try (Connection conn = dataSource.getConnection();
+        try (Connection conn = engine.getConnection();
                 PreparedStatement ps = conn.prepareStatement(queries.get("loadQueues"));
                 ResultSet rs = ps.executeQuery()) {
             List<QueueRow> rows = new ArrayList<>();
@@ -402,16 +490,17 @@ public final class SystemDatabase {
     }
 
     /** Moves up to {@code limit} waiting workflows of {@code queue} to RUNNING under {@code executorId}. */
-    public List<ClaimedRow> claimQueued(String executorId, QueueRow queue, List<String> names, int limit)
-            throws SQLException {
-        try (Connection conn = dataSource.getConnection()) {
+    public List<ClaimedRow> claimQueued(String executorId, UUID incarnation, QueueRow queue, List<String> names,
+            int limit) throws SQLException {
+        try (Connection conn = engine.getConnection()) {
             Array nameArray = conn.createArrayOf("text", names.toArray());
             if (!queue.limitedGlobally()) {
                 try (PreparedStatement ps = conn.prepareStatement(queries.get("claimQueued"))) {
                     ps.setString(1, executorId);
-                    ps.setString(2, queue.name());
-                    ps.setArray(3, nameArray);
-                    ps.setInt(4, limit);
+                    ps.setString(2, incarnation.toString());
+                    ps.setString(3, queue.name());
+                    ps.setArray(4, nameArray);
+                    ps.setInt(5, limit);
                     return claimed(ps);
                 }
             }
@@ -444,6 +533,7 @@ public final class SystemDatabase {
                     ps.setString(6, ratePeriod);
                     ps.setObject(7, partitionConcurrency, java.sql.Types.INTEGER);
                     ps.setString(8, executorId);
+                    ps.setString(9, incarnation.toString());
                     rows = claimed(ps);
                 }
                 conn.commit();
@@ -461,7 +551,8 @@ public final class SystemDatabase {
         List<ClaimedRow> rows = new ArrayList<>();
         try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-                rows.add(new ClaimedRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getString(5)));
+                rows.add(new ClaimedRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getString(5),
+                        rs.getLong(6)));
             }
         }
         return rows;
@@ -469,7 +560,7 @@ public final class SystemDatabase {
 
     /** When the next DELAYED workflow of these names is due, or null if none is waiting. */
     public java.time.@Nullable Instant nextDelayed(List<String> names) throws SQLException {
-        try (Connection conn = dataSource.getConnection();
+        try (Connection conn = engine.getConnection();
                 PreparedStatement ps = conn.prepareStatement(queries.get("nextDelayed"))) {
             ps.setArray(1, conn.createArrayOf("text", names.toArray()));
             try (ResultSet rs = ps.executeQuery()) {
@@ -487,8 +578,8 @@ public final class SystemDatabase {
      * {@code recvPosition} gets the message as its output) in one autocommitted statement; null, and nothing
      * written, if there is no message.
      */
-    public @Nullable String takeMessage(String workflowId, String topic, List<StepRow> checkpoints, int recvPosition,
-            String executorId) throws SQLException {
+    public Taken takeMessage(String workflowId, String topic, List<StepRow> checkpoints, int recvPosition,
+            String executorId, long epoch) throws SQLException {
         try (Connection conn = dataSource.getConnection();
                 PreparedStatement ps = conn.prepareStatement(queries.get("takeMessage"))) {
             ps.setString(1, workflowId);
@@ -496,10 +587,25 @@ public final class SystemDatabase {
             ps.setString(3, RowsJson.steps(checkpoints));
             ps.setInt(4, recvPosition);
             ps.setString(5, executorId);
+            ps.setLong(6, epoch);
+            ps.setString(7, workflowId);
+            ps.setString(8, topic);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getString(1) : null;
+                if (!rs.next()) {
+                    return Taken.NOTHING;
+                }
+                return rs.getBoolean(2) ? Taken.HELD_ELSEWHERE : new Taken(rs.getString(1), false);
             }
         }
+    }
+
+    /**
+     * What a receive found: the message it took (committed with its checkpoint), or none; {@code heldElsewhere} when
+     * a waiting message is locked by another transaction, which may roll back and leave it there.
+     */
+    public record Taken(@Nullable String message, boolean heldElsewhere) {
+        static final Taken NOTHING = new Taken(null, false);
+        static final Taken HELD_ELSEWHERE = new Taken(null, true);
     }
 
     /** Sends a message on the caller's transaction (through {@code tandem.send_message}). */
@@ -571,21 +677,22 @@ public final class SystemDatabase {
     }
 
     /** A workflow's status and owner. */
-    public record WorkflowState(String status, @Nullable String executorId) {}
+    public record WorkflowState(String status, @Nullable String executorId, long epoch) {}
 
     public Optional<WorkflowState> workflowState(String workflowId) throws SQLException {
         try (Connection conn = dataSource.getConnection();
                 PreparedStatement ps = conn.prepareStatement(queries.get("workflowState"))) {
             ps.setString(1, workflowId);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(new WorkflowState(rs.getString(1), rs.getString(2))) : Optional.empty();
+                return rs.next() ? Optional.of(new WorkflowState(rs.getString(1), rs.getString(2), rs.getLong(3)))
+                        : Optional.empty();
             }
         }
     }
 
     /** Inserts a child RUNNING under {@code executorId} on the caller's transaction; false if the id existed. */
     public boolean startChild(Connection conn, String childId, String name, String inputJson, String executorId,
-            @Nullable Long timeoutMillis, String parentId) throws SQLException {
+            UUID incarnation, @Nullable Long timeoutMillis, String parentId) throws SQLException {
         try (PreparedStatement ps = conn.prepareStatement(queries.get("startChild"))) {
             ps.setString(1, childId);
             ps.setString(2, name);
@@ -593,7 +700,8 @@ public final class SystemDatabase {
             ps.setString(4, executorId);
             ps.setObject(5, timeoutMillis, java.sql.Types.BIGINT);
             ps.setObject(6, timeoutMillis, java.sql.Types.BIGINT);
-            ps.setString(7, parentId);
+            ps.setString(7, incarnation.toString());
+            ps.setString(8, parentId);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next();
             }
@@ -610,7 +718,7 @@ public final class SystemDatabase {
 
     /** Cancels the workflows whose deadline passed; returns their ids. */
     public List<String> expireDeadlines() throws SQLException {
-        try (Connection conn = dataSource.getConnection();
+        try (Connection conn = engine.getConnection();
                 PreparedStatement ps = conn.prepareStatement(queries.get("expireDeadlines"));
                 ResultSet rs = ps.executeQuery()) {
             List<String> ids = new ArrayList<>();

@@ -7,6 +7,8 @@ import dev.tandem.WorkflowConflictException;
 import dev.tandem.WorkflowFunction;
 import dev.tandem.WorkflowHandle;
 import dev.tandem.WorkflowStatus;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.tandem.internal.db.EnginePool;
 import dev.tandem.internal.db.Json;
 import dev.tandem.internal.db.Migrator;
 import dev.tandem.internal.db.Notifications;
@@ -51,11 +53,13 @@ public final class Engine implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Engine.class);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
     private static final int RECOVERY_BATCH = 100;
-    private static final int UNKNOWN_CHECK_ROUNDS = 10; // heartbeats between checks for workflows nobody runs
+    private static final int UNKNOWN_CHECK_ROUNDS = 10; // maintenance rounds between checks for workflows nobody runs
+    private static final int RECONCILE_ROUNDS = 5; // maintenance rounds between reconciliations of this executor's rows
 
     private enum State { NEW, STARTED, STOPPING, STOPPED }
 
     private final EngineConfig config;
+    private final HikariDataSource enginePool;
     private final SystemDatabase db;
     private final Json json;
     private final Admin admin;
@@ -70,6 +74,8 @@ public final class Engine implements AutoCloseable {
     private @Nullable GroupCommitter committer;
     private @Nullable ExecutorService workflowThreads;
     private @Nullable ScheduledExecutorService maintenance;
+    private @Nullable ScheduledExecutorService heartbeats;
+    private volatile boolean heartbeatWarned;
     private @Nullable QueueWorker queueWorker;
     private @Nullable ScheduledExecutorService timer;
     private @Nullable Waiters waiters;
@@ -80,7 +86,8 @@ public final class Engine implements AutoCloseable {
 
     public Engine(EngineConfig config) {
         this.config = config;
-        this.db = new SystemDatabase(config.dataSource());
+        this.enginePool = EnginePool.create(config.dataSource(), config.executorId());
+        this.db = new SystemDatabase(config.dataSource(), enginePool);
         this.json = new Json(config.objectMapper());
         this.admin = new Admin(this, config.dataSource(), config.retention());
         this.scheduler = new Scheduler(config.dataSource());
@@ -90,6 +97,11 @@ public final class Engine implements AutoCloseable {
 
     public String executorId() {
         return config.executorId();
+    }
+
+    /** This process's incarnation: the rows it takes carry it, so it reconciles only its own. */
+    UUID incarnation() {
+        return incarnation;
     }
 
     SystemDatabase db() {
@@ -175,6 +187,23 @@ public final class Engine implements AutoCloseable {
             throw new IllegalStateException("this Tandem engine was already started"
                     + (state == State.STARTED ? "" : " and has been closed; build a new one"));
         }
+        try {
+            startParts();
+        } catch (RuntimeException | Error e) {
+            // Whatever was started stops again: no thread may be left running without a heartbeat or queue worker.
+            log.error("Tandem executor '{}' failed to start: {}", config.executorId(), e.getMessage());
+            if (state == State.STARTED) {
+                close();
+            } else {
+                stopParts();
+                enginePool.close();
+                state = State.STOPPED;
+            }
+            throw e;
+        }
+    }
+
+    private void startParts() {
         checkReachable();
         if (config.migrate()) {
             Migrator.migrate(db.dataSource());
@@ -195,7 +224,12 @@ public final class Engine implements AutoCloseable {
         } catch (SQLException e) {
             throw new TandemException("failed to declare queues " + config.queues().keySet() + ": " + e.getMessage(), e);
         }
-        committer = new GroupCommitter(db, config.executorId());
+        committer = new GroupCommitter(db, config.executorId(), incarnation);
+        heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "tandem-heartbeat");
+            t.setDaemon(true);
+            return t;
+        });
         ScheduledExecutorService timerThread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tandem-timer");
             t.setDaemon(true);
@@ -204,7 +238,7 @@ public final class Engine implements AutoCloseable {
         timer = timerThread;
         Waiters w = new Waiters(timerThread);
         waiters = w;
-        notifications = new Notifications(db.dataSource(), w);
+        notifications = new Notifications(db.engineDataSource(), w);
         notifications.start();
         workflowThreads = WorkflowThreads.create(config.virtualThreads(), config.maxConcurrentWorkflows());
         state = State.STARTED;
@@ -215,16 +249,18 @@ public final class Engine implements AutoCloseable {
             return t;
         });
         long period = config.heartbeatInterval().toMillis();
+        heartbeats.scheduleAtFixedRate(this::heartbeat, period, period, TimeUnit.MILLISECONDS);
         maintenance.scheduleWithFixedDelay(this::maintain, period, period, TimeUnit.MILLISECONDS);
         if (!registry.isEmpty()) {
-            QueueWorker worker = new QueueWorker(db, config.executorId(), new ArrayList<>(registry.keySet()),
+            QueueWorker worker = new QueueWorker(db, config.executorId(), incarnation,
+                    new ArrayList<>(registry.keySet()),
                     config.pollInterval(), config.maxConcurrentWorkflows(), this::runningInQueue,
                     new QueueWorker.Sink() {
                         @Override
                         public void run(ClaimedRow row, String queue) {
                             RegisteredWorkflow<?, ?> workflow = registry.get(row.name());
                             if (workflow != null) {
-                                resume(workflow, row.workflowId(), row.input(), row.attempts(), queue);
+                                resume(workflow, row.workflowId(), row.input(), row.attempts(), queue, row.epoch());
                             }
                         }
 
@@ -244,7 +280,7 @@ public final class Engine implements AutoCloseable {
     }
 
     private void checkReachable() {
-        try (Connection conn = db.connect()) {
+        try (Connection conn = db.connectShared()) {
             conn.isValid(5);
         } catch (SQLException e) {
             Throwable root = e;
@@ -265,15 +301,35 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the executor within {@code shutdownTimeout} (plus a few seconds for threads that ignore interrupts):
+     * running executions get until then to finish, then are interrupted and left to be recovered from their
+     * checkpoints; the heartbeat goes on until they have stopped, so that no other executor takes them over while
+     * they still run here.
+     */
     @Override
     public void close() {
         synchronized (this) {
             if (state != State.STARTED) {
                 state = State.STOPPED;
+                enginePool.close();
                 return;
             }
             state = State.STOPPING;
         }
+        stopParts();
+        try {
+            db.expireExecutor(config.executorId(), incarnation); // others may take over what is left, now
+        } catch (SQLException e) {
+            log.debug("could not mark executor '{}' as stopped", config.executorId(), e);
+        }
+        enginePool.close();
+        state = State.STOPPED;
+    }
+
+    /** Stops every part that was started, in order; safe to call on a partly started engine. */
+    private void stopParts() {
+        long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
         if (maintenance != null) {
             maintenance.shutdownNow();
         }
@@ -285,7 +341,7 @@ public final class Engine implements AutoCloseable {
         }
         if (queueThread != null) {
             try {
-                queueThread.join(2000);
+                queueThread.join(Math.min(2000, Math.max(1, millisUntil(deadline))));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -293,7 +349,7 @@ public final class Engine implements AutoCloseable {
         if (workflowThreads != null) {
             workflowThreads.shutdown();
             try {
-                if (!workflowThreads.awaitTermination(config.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                if (!workflowThreads.awaitTermination(millisUntil(deadline), TimeUnit.MILLISECONDS)) {
                     log.info("{} workflows still running at shutdown; they will be recovered from their checkpoints",
                             running.size());
                     workflowThreads.shutdownNow();
@@ -303,8 +359,11 @@ public final class Engine implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        if (heartbeats != null) {
+            heartbeats.shutdownNow();
+        }
         if (committer != null) {
-            committer.close();
+            committer.close(Math.max(1000, millisUntil(deadline)));
         }
         if (notifications != null) {
             notifications.close();
@@ -313,12 +372,10 @@ public final class Engine implements AutoCloseable {
             e.outcome().complete(new Outcome.Unknown());
         }
         running.clear();
-        try {
-            db.expireExecutor(config.executorId(), incarnation); // others may take over what is left, now
-        } catch (SQLException e) {
-            log.debug("could not mark executor '{}' as stopped", config.executorId(), e);
-        }
-        state = State.STOPPED;
+    }
+
+    private static long millisUntil(long deadlineNanos) {
+        return Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
     }
 
     // ---- starting and finding executions ----
@@ -343,8 +400,9 @@ public final class Engine implements AutoCloseable {
         String inputJson = encodeInput(workflow, input);
         String id = options.workflowId() != null ? options.workflowId() : UUID.randomUUID().toString();
 
+        // A started workflow's row is inserted with ownership epoch 1 (groupCommit.started).
         WorkflowExecution<I, O> execution =
-                new WorkflowExecution<>(this, workflow, id, input, false, null, new CompletableFuture<>());
+                new WorkflowExecution<>(this, workflow, id, 1, input, false, null, new CompletableFuture<>());
         WorkflowExecution<?, ?> already = running.putIfAbsent(id, execution);
         if (already != null) {
             return existing(id, name, already);
@@ -358,8 +416,18 @@ public final class Engine implements AutoCloseable {
             drop(execution);
             throw new TandemException("the database did not confirm the start of workflow '" + id + "' within "
                     + START_TIMEOUT + " (is it reachable?); nothing was written, so starting it again is safe");
+        } catch (GroupCommitter.WriteOutcomeUnknownException e) {
+            drop(execution); // if the insert did land, reconciliation finds the row and runs it here
+            throw new TandemException("the database did not confirm the start of workflow '" + id + "' within "
+                    + START_TIMEOUT + " (is it reachable?), and it may have been written: if it was, this executor"
+                    + " runs it once the database answers. Start it again with the same id ('" + id + "'), which"
+                    + " never starts it twice, or look it up with handle(\"" + id + "\")");
         } catch (SQLException | RuntimeException e) {
             drop(execution);
+            if (e instanceof SQLException && SqlErrors.classify(e) == SqlErrors.Kind.DATA) {
+                throw new IllegalArgumentException("PostgreSQL cannot store the start of workflow '" + id + "': "
+                        + e.getMessage(), e);
+            }
             throw new TandemException("failed to start workflow '" + id + "': " + e.getMessage(), e);
         }
         if (inserted) {
@@ -377,9 +445,9 @@ public final class Engine implements AutoCloseable {
                     + row.name() + "', not '" + name + "'; workflow ids must be unique across workflow types");
         }
         if (row.status().equals("RUNNING") && config.executorId().equals(row.executorId())
-                && !running.containsKey(id)) {
+                && incarnation.toString().equals(row.incarnation()) && !running.containsKey(id)) {
             // Our own insert landed but its acknowledgement was lost and the retry found the row: run it.
-            resume(workflow, row.workflowId(), row.input(), row.attempts(), null);
+            resume(workflow, row.workflowId(), row.input(), row.attempts(), null, row.epoch());
             WorkflowExecution<?, ?> now = running.get(id);
             return new Handle<>(this, id, now != null ? now.outcome() : null);
         }
@@ -700,21 +768,89 @@ public final class Engine implements AutoCloseable {
             case PARK -> {
                 // Stays in `running` without a thread; its wake-up replays it (resumeParked).
             }
-            case RESTART, DATABASE_UNAVAILABLE -> {
-                log.warn("replaying workflow '{}' from its checkpoints: {}", id, control.getMessage());
+            case RESTART, TRANSIENT_FAILURE -> {
                 WorkflowRow row = awaitWorkflowRow(id);
-                if (row == null || !row.status().equals("RUNNING") || !config.executorId().equals(row.executorId())) {
+                if (row == null || !owns(execution, row)) {
+                    log.info("stopped running workflow '{}': it is no longer RUNNING on this executor ({})", id,
+                            control.getMessage());
                     drop(execution);
                     return;
                 }
-                replay(execution);
+                replayAfterFailure(execution, control);
             }
+            case UNSTORABLE -> throw new IllegalStateException("recorded by the execution itself", control);
+        }
+    }
+
+    private boolean owns(WorkflowExecution<?, ?> execution, WorkflowRow row) {
+        return row.status().equals("RUNNING") && config.executorId().equals(row.executorId())
+                && row.epoch() == execution.epoch();
+    }
+
+    /**
+     * Replays an execution that stopped on a failure that may pass (or on a stale view of its checkpoints). Each
+     * replay counts as an attempt, so {@code maxRecoveryAttempts} bounds them, and replays in a row wait longer and
+     * longer (from nothing up to 30 s): a failure that keeps coming back is never a hot loop.
+     */
+    private <I, O> void replayAfterFailure(WorkflowExecution<I, O> execution, ExecutionControl control) {
+        String id = execution.workflowId();
+        int inARow = execution.countTransientReplay();
+        int attempts;
+        try {
+            attempts = db.countAttempt(id, config.executorId(), execution.epoch());
+        } catch (SQLException e) {
+            attempts = 0; // unknown: the replay's own writes will tell
+        }
+        if (attempts < 0) {
+            log.info("stopped running workflow '{}': it is no longer RUNNING on this executor", id);
+            drop(execution);
+            return;
+        }
+        if (attempts > config.maxRecoveryAttempts() + 1) {
+            String message = "workflow '" + id + "' failed " + attempts + " times without finishing"
+                    + " (maxRecoveryAttempts is " + config.maxRecoveryAttempts() + "); the last failure: "
+                    + control.getMessage() + ". It is no longer retried. Fix the cause, then resume it.";
+            log.error(message);
+            forget(execution);
+            finishClaimed(new FinishRow(id, WorkflowStatus.RETRIES_EXCEEDED.name(), null, null,
+                    json.error(TandemException.class.getName(), message, null), execution.epoch()));
+            execution.outcome().complete(new Outcome.Failed(WorkflowStatus.RETRIES_EXCEEDED,
+                    new dev.tandem.internal.db.Json.ErrorInfo(TandemException.class.getName(), message, null)));
+            freedSlot(execution);
+            return;
+        }
+        long delayMillis = inARow <= 1 ? 0 : Math.min(30_000L, 100L << Math.min(inARow - 2, 9));
+        log.warn("replaying workflow '{}' from its checkpoints{}: {}", id,
+                delayMillis > 0 ? " in " + delayMillis + " ms" : "", control.getMessage());
+        WorkflowExecution<I, O> fresh = new WorkflowExecution<>(this, execution.workflow(), id, execution.epoch(),
+                execution.input(), true, execution.queueName(), execution.outcome());
+        fresh.continueFrom(execution);
+        if (!running.replace(id, execution, fresh)) {
+            return;
+        }
+        if (delayMillis == 0) {
+            dispatch(fresh);
+            return;
+        }
+        ScheduledExecutorService t = timer;
+        try {
+            if (t == null) {
+                throw new RejectedExecutionException("no timer");
+            }
+            t.schedule(() -> {
+                if (!isStopping() && running.get(id) == fresh) {
+                    dispatch(fresh);
+                }
+            }, delayMillis, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            drop(fresh); // the engine is stopping: recovered from its checkpoints later
         }
     }
 
     private <I, O> void replay(WorkflowExecution<I, O> old) {
-        WorkflowExecution<I, O> fresh = new WorkflowExecution<>(this, old.workflow(), old.workflowId(), old.input(),
-                true, old.queueName(), old.outcome());
+        WorkflowExecution<I, O> fresh = new WorkflowExecution<>(this, old.workflow(), old.workflowId(), old.epoch(),
+                old.input(), true, old.queueName(), old.outcome());
+        fresh.continueFrom(old);
         running.put(old.workflowId(), fresh);
         dispatch(fresh);
     }
@@ -727,24 +863,27 @@ public final class Engine implements AutoCloseable {
         if (isStopping() || running.get(parked.workflowId()) != parked) {
             return;
         }
-        if (cancelled && !stillOwns(parked.workflowId())) {
+        if (cancelled && !stillOwns(parked.workflowId(), parked.epoch())) {
             log.info("workflow '{}' was cancelled while it waited", parked.workflowId());
             drop(parked);
             return;
         }
         WorkflowExecution<I, O> fresh = new WorkflowExecution<>(this, parked.workflow(), parked.workflowId(),
-                parked.input(), true, parked.queueName(), parked.outcome(), parked.checkpoints());
+                parked.epoch(), parked.input(), true, parked.queueName(), parked.outcome(), parked.checkpoints());
         fresh.continueFrom(parked);
         if (running.replace(parked.workflowId(), parked, fresh)) {
             dispatch(fresh);
         }
     }
 
-    /** Whether this executor still owns the RUNNING workflow (a database error counts as yes: the next write tells). */
-    boolean stillOwns(String workflowId) {
+    /**
+     * Whether this execution still owns the RUNNING workflow (a database error counts as yes: the next write tells).
+     */
+    boolean stillOwns(String workflowId, long epoch) {
         try {
             return db.workflowState(workflowId)
-                    .map(s -> s.status().equals("RUNNING") && config.executorId().equals(s.executorId()))
+                    .map(s -> s.status().equals("RUNNING") && config.executorId().equals(s.executorId())
+                            && s.epoch() == epoch)
                     .orElse(false);
         } catch (SQLException e) {
             return true;
@@ -766,18 +905,21 @@ public final class Engine implements AutoCloseable {
      * here. Returns a handle to it.
      */
     <I, O> Handle<O> runChild(RegisteredWorkflow<I, O> workflow, String childId, I input, boolean inserted) {
+        long epoch = 1; // a child's row is inserted with ownership epoch 1 (startChild)
         if (!inserted) {
             try {
-                var state = db.workflowState(childId);
-                inserted = state.isPresent() && state.get().status().equals("RUNNING")
-                        && config.executorId().equals(state.get().executorId()) && !running.containsKey(childId);
+                WorkflowRow row = db.loadWorkflow(childId).orElse(null);
+                inserted = row != null && row.status().equals("RUNNING")
+                        && config.executorId().equals(row.executorId())
+                        && incarnation.toString().equals(row.incarnation()) && !running.containsKey(childId);
+                epoch = row == null ? epoch : row.epoch();
             } catch (SQLException e) {
                 throw new TandemException("failed to read child workflow '" + childId + "': " + e.getMessage(), e);
             }
         }
         if (inserted) {
-            WorkflowExecution<I, O> execution = new WorkflowExecution<>(this, workflow, childId, input, false, null,
-                    new CompletableFuture<>());
+            WorkflowExecution<I, O> execution = new WorkflowExecution<>(this, workflow, childId, epoch, input, false,
+                    null, new CompletableFuture<>());
             if (running.putIfAbsent(childId, execution) == null) {
                 dispatch(execution);
             }
@@ -812,7 +954,11 @@ public final class Engine implements AutoCloseable {
 
     // ---- heartbeat and recovery ----
 
-    private void maintain() {
+    /**
+     * The heartbeat, on a thread of its own: nothing else the executor does (recovery, cron, retention, a slow
+     * query) can delay it and make a live executor look dead.
+     */
+    private void heartbeat() {
         try {
             if (!db.heartbeat(config.executorId(), incarnation)) {
                 log.warn("executor '{}' lost its registration (another process with the same executorId, or a long"
@@ -820,13 +966,32 @@ public final class Engine implements AutoCloseable {
                 db.registerExecutor(config.executorId(), incarnation, hostname(), ProcessHandle.current().pid(),
                     new ArrayList<>(registry.keySet()));
             }
+            if (heartbeatWarned) {
+                log.info("heartbeat of executor '{}' sent again", config.executorId());
+                heartbeatWarned = false;
+            }
+        } catch (Exception | Error e) { // an Error must not end the scheduled task: heartbeats would stop silently
+            if (!heartbeatWarned) {
+                log.warn("executor '{}' could not send its heartbeat, will retry: {}", config.executorId(),
+                        e.getMessage());
+            }
+            heartbeatWarned = true;
+        }
+    }
+
+    private void maintain() {
+        try {
             recoverOrphans(null);
+            if (maintenanceRounds % RECONCILE_ROUNDS == 0) {
+                reconcile();
+            }
             scheduler.runDue();
             for (String expired : db.expireDeadlines()) {
                 log.info("workflow '{}' passed its deadline and was cancelled", expired);
                 waiters().signal(expired, Waiters.CANCEL);
             }
             if (maintenanceRounds % UNKNOWN_CHECK_ROUNDS == 0) {
+                db.registerNames(new ArrayList<>(registry.keySet()));
                 checkUnknownWorkflows();
             }
             if (++maintenanceRounds % 600 == 0) {
@@ -852,7 +1017,7 @@ public final class Engine implements AutoCloseable {
     private void checkUnknownWorkflows() throws SQLException {
         Duration alive = config.executorTimeout();
         for (String failed : db.failUnknownWorkflows(config.unknownWorkflowTimeout(), alive)) {
-            log.error("workflow {} ended ERROR: no running executor registered its name within {}", failed,
+            log.error("workflow {} ended ERROR: no executor has registered its name for {} while it waited", failed,
                     config.unknownWorkflowTimeout());
         }
         db.unknownWaiting(alive).forEach((name, count) -> log.warn("{} workflows named '{}' are waiting, but no running"
@@ -873,23 +1038,54 @@ public final class Engine implements AutoCloseable {
         while (state == State.STARTED) {
             List<ClaimedRow> claimed;
             try {
-                claimed = db.claimOrphans(config.executorId(), names, previousIncarnation, config.executorTimeout(),
-                        RECOVERY_BATCH);
+                claimed = db.claimOrphans(config.executorId(), incarnation, names, previousIncarnation,
+                        config.executorTimeout(), RECOVERY_BATCH);
             } catch (SQLException e) {
                 throw new TandemException("recovery failed: " + e.getMessage(), e);
             }
             for (ClaimedRow row : claimed) {
-                RegisteredWorkflow<?, ?> workflow = registry.get(row.name());
-                if (workflow == null || running.containsKey(row.workflowId())) {
-                    continue;
-                }
                 log.info("recovering workflow '{}' ({}), attempt {}", row.workflowId(), row.name(), row.attempts());
-                resume(workflow, row.workflowId(), row.input(), row.attempts(), row.queueName());
+                resumeClaimed(row, row.queueName());
             }
             if (claimed.size() < RECOVERY_BATCH) {
                 return;
             }
         }
+    }
+
+    /**
+     * Resumes every RUNNING workflow this process owns in the database but does not run: one whose start, queue claim
+     * or recovery committed while its acknowledgement was lost, or one an execution left behind. Nobody else would
+     * ever resume it (this executor is alive). Rows taken within the last executorTimeout are left alone: an
+     * acknowledgement may be on its way.
+     */
+    private void reconcile() throws SQLException {
+        List<SystemDatabase.OwnedRow> owned = db.ownedRunning(config.executorId(), incarnation,
+                config.executorTimeout());
+        List<SystemDatabase.OwnedRow> forgotten = new ArrayList<>();
+        for (SystemDatabase.OwnedRow row : owned) {
+            if (!running.containsKey(row.workflowId())) {
+                forgotten.add(row);
+            }
+        }
+        if (forgotten.isEmpty()) {
+            return;
+        }
+        for (ClaimedRow row : db.reclaimOwned(config.executorId(), incarnation, forgotten)) {
+            log.warn("workflow '{}' ({}) was RUNNING on this executor but not running in it (an acknowledgement lost"
+                    + " to a network or database failure); resuming it, attempt {}", row.workflowId(), row.name(),
+                    row.attempts());
+            resumeClaimed(row, row.queueName());
+        }
+    }
+
+    /** Runs a workflow this executor has just claimed, if it registered its name. */
+    private void resumeClaimed(ClaimedRow row, @Nullable String queueName) {
+        RegisteredWorkflow<?, ?> workflow = registry.get(row.name());
+        if (workflow == null || running.containsKey(row.workflowId())) {
+            return;
+        }
+        resume(workflow, row.workflowId(), row.input(), row.attempts(), queueName, row.epoch());
     }
 
     /** Ends a workflow this executor claimed without running it; if that fails, the next recovery tries again. */
@@ -903,14 +1099,14 @@ public final class Engine implements AutoCloseable {
 
     /** Runs an execution this executor owns in the database, from its checkpoints. */
     private <I, O> void resume(RegisteredWorkflow<I, O> workflow, String id, @Nullable String inputJson, int attempts,
-            @Nullable String queueName) {
+            @Nullable String queueName, long epoch) {
         if (attempts > config.maxRecoveryAttempts() + 1) {
             String message = "workflow '" + id + "' was started or recovered " + attempts + " times without"
                     + " finishing (maxRecoveryAttempts is " + config.maxRecoveryAttempts() + "); it is no longer"
                     + " retried. Fix the cause, then resume it.";
             log.error(message);
             finishClaimed(new FinishRow(id, WorkflowStatus.RETRIES_EXCEEDED.name(), null, null,
-                    json.error(TandemException.class.getName(), message, null)));
+                    json.error(TandemException.class.getName(), message, null), epoch));
             return;
         }
         I input;
@@ -921,11 +1117,11 @@ public final class Engine implements AutoCloseable {
                     + workflow.inputType().getName() + ": " + e.getOriginalMessage() + "; input was " + inputJson;
             log.error(message);
             finishClaimed(new FinishRow(id, WorkflowStatus.ERROR.name(), null, null,
-                    json.error(IllegalArgumentException.class.getName(), message, null)));
+                    json.error(IllegalArgumentException.class.getName(), message, null), epoch));
             return;
         }
         // A first run (attempts 1) has no checkpoints to load: one query saved per dequeued workflow.
-        WorkflowExecution<I, O> execution = new WorkflowExecution<>(this, workflow, id, input, attempts > 1,
+        WorkflowExecution<I, O> execution = new WorkflowExecution<>(this, workflow, id, epoch, input, attempts > 1,
                 queueName, new CompletableFuture<>());
         if (running.putIfAbsent(id, execution) == null) {
             if (queueName != null) {

@@ -10,8 +10,13 @@ final class ExecutionControl extends Error {
         ABANDON,
         /** Our own view may be stale (a checkpoint write was not acknowledged): replay from the checkpoints. */
         RESTART,
-        /** The database is unreachable: replay from the checkpoints once it answers again. */
-        DATABASE_UNAVAILABLE,
+        /**
+         * The database was unreachable, or refused for a reason that may pass (a lock or statement timeout, too many
+         * connections): replay from the checkpoints once it answers again, after a backoff; counts as an attempt.
+         */
+        TRANSIENT_FAILURE,
+        /** PostgreSQL refused a value of a write (a data error): end the workflow ERROR, replaying cannot help. */
+        UNSTORABLE,
         /** The engine is shutting down. */
         STOP,
         /** Waiting without a thread: the execution is replayed from its checkpoints at its next signal. */

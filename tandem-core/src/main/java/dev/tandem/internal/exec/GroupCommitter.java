@@ -8,8 +8,10 @@ import dev.tandem.internal.db.SystemDatabase;
 import dev.tandem.internal.db.SystemDatabase.GroupCommitResult;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -28,8 +30,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>If the connection breaks, the batch goes back to the queue and a waiting thread retries after a pause; every
  * write is idempotent (starts and checkpoints ignore rows that exist, final statuses apply only to RUNNING rows), so
- * a commit that did land but whose answer was lost does no harm. A batch that fails for another reason is split and
- * its writes retried one by one, so one bad row fails only its own workflow.
+ * a commit that did land but whose answer was lost does no harm. A write that was sent at least once and is still not
+ * confirmed at its caller's deadline has an unknown outcome ({@link WriteOutcomeUnknownException}), never "not
+ * written". A batch that fails for another reason is split and its writes retried one by one, so one bad row fails
+ * only its own workflow.
+ *
+ * <p>Lock waits: the committer's connection has a short {@code lock_timeout}. A write that waits on a row lock held
+ * by another transaction (an application's uncommitted cancel of that workflow, or its uncommitted enqueue of the same
+ * id) times out, is split from the batch, and is written alone on a connection of its own, where it waits as long as
+ * the lock is held: it delays its own workflow, never the others.
  */
 final class GroupCommitter {
     private static final Logger log = LoggerFactory.getLogger(GroupCommitter.class);
@@ -39,17 +48,22 @@ final class GroupCommitter {
      * running, while waking another thread to lead would leave the database idle for a context switch.
      */
     private static final int MAX_BATCHES_PER_LEADER = 2;
+    /** How long a batch waits for a row lock before the write that needs it is split out and written alone. */
+    static final String BATCH_LOCK_TIMEOUT = "500ms";
+    /** How long one statement of a write written alone waits for a lock before it looks again. */
+    private static final String ALONE_LOCK_TIMEOUT = "2s";
 
     private final SystemDatabase db;
     private final String executorId;
+    private final UUID incarnation;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition idle = lock.newCondition(); // signalled when a leader finishes (for close())
     private final ArrayList<Write> queue = new ArrayList<>();
     private boolean leading;
     private long retryNotBefore; // System.nanoTime() before which nobody retries after a connection failure
     private long backoffMillis = 10;
-    private boolean closed;
-    private @Nullable Connection conn; // used only by the current leader
+    private volatile boolean closed;
+    private volatile @Nullable Connection conn; // used only by the current leader; closed by close() if it hangs
 
     /**
      * One caller's rows, always committed whole in one batch. Its caller waits on its own condition, so a leader wakes
@@ -60,6 +74,7 @@ final class GroupCommitter {
         final List<StepRow> steps;
         final @Nullable FinishRow finish;
         final Condition wake = lock.newCondition();
+        boolean sent; // handed to the database at least once: its outcome is unknown until confirmed
         boolean done;
         boolean recorded;
         @Nullable Throwable failure;
@@ -71,36 +86,61 @@ final class GroupCommitter {
         }
     }
 
-    /** The database did not confirm a write before the caller's deadline; it was withdrawn and nothing was written. */
+    /** The database did not confirm a write before the caller's deadline; it was never sent, so nothing was written. */
     static final class WriteTimeoutException extends Exception {
         WriteTimeoutException() {
             super(null, null, false, false);
         }
     }
 
-    GroupCommitter(SystemDatabase db, String executorId) {
+    /**
+     * The database did not confirm a write before the caller's deadline, and it had been sent: it may have committed
+     * (its answer lost) or not. Only reading the row tells.
+     */
+    static final class WriteOutcomeUnknownException extends Exception {
+        WriteOutcomeUnknownException() {
+            super(null, null, false, false);
+        }
+    }
+
+    GroupCommitter(SystemDatabase db, String executorId, UUID incarnation) {
         this.db = db;
         this.executorId = executorId;
+        this.incarnation = incarnation;
     }
 
     /** Inserts a start; true if inserted, false if the workflow id already existed. */
-    boolean start(StartRow row, long timeoutNanos) throws SQLException, WriteTimeoutException {
-        return await(new Write(row, List.of(), null), System.nanoTime() + timeoutNanos);
+    boolean start(StartRow row, long timeoutNanos)
+            throws SQLException, WriteTimeoutException, WriteOutcomeUnknownException {
+        return submit(new Write(row, List.of(), null), System.nanoTime() + timeoutNanos);
     }
 
     /**
      * Writes checkpoints and, if given, the final status, all in the same commit. True if all were recorded, false if
-     * this executor no longer owns the RUNNING workflow or a position was already taken.
+     * this execution no longer owns the RUNNING workflow or a position was already taken.
      */
     boolean write(List<StepRow> steps, @Nullable FinishRow finish) throws SQLException {
         try {
-            return await(new Write(null, List.copyOf(steps), finish), Long.MAX_VALUE);
-        } catch (WriteTimeoutException e) {
+            return submit(new Write(null, List.copyOf(steps), finish), Long.MAX_VALUE);
+        } catch (WriteTimeoutException | WriteOutcomeUnknownException e) {
             throw new AssertionError("no deadline", e);
         }
     }
 
-    private boolean await(Write write, long deadlineNanos) throws SQLException, WriteTimeoutException {
+    private boolean submit(Write write, long deadlineNanos)
+            throws SQLException, WriteTimeoutException, WriteOutcomeUnknownException {
+        try {
+            return await(write, deadlineNanos);
+        } catch (SQLException e) {
+            if (!SqlErrors.isLockTimeout(e)) {
+                throw e;
+            }
+            return writeAlone(write, deadlineNanos);
+        }
+    }
+
+    private boolean await(Write write, long deadlineNanos)
+            throws SQLException, WriteTimeoutException, WriteOutcomeUnknownException {
         boolean interrupted = false;
         lock.lock();
         try {
@@ -124,7 +164,10 @@ final class GroupCommitter {
                     throw new EngineStoppedException();
                 }
                 if (now - deadlineNanos >= 0 && queue.remove(write)) {
-                    throw new WriteTimeoutException(); // still queued: withdrawn, nothing written
+                    if (write.sent) {
+                        throw new WriteOutcomeUnknownException(); // a commit may have landed with its answer lost
+                    }
+                    throw new WriteTimeoutException(); // never sent: nothing written
                 }
                 if (!leading && !queue.isEmpty() && now - retryNotBefore >= 0) {
                     leading = true;
@@ -163,10 +206,10 @@ final class GroupCommitter {
                     write.wake.awaitNanos(Math.max(waitNanos, 1));
                 } catch (InterruptedException e) {
                     interrupted = true;
-                    if (queue.remove(write)) {
+                    if (!write.sent && queue.remove(write)) {
                         throw new EngineStoppedException(); // withdrawn before anything was written
                     }
-                    // In flight: its outcome decides what exists, so wait for it.
+                    // Sent at least once: its outcome decides what exists, so wait for it.
                 }
             }
         } finally {
@@ -185,7 +228,9 @@ final class GroupCommitter {
         } catch (SQLException | RuntimeException e) {
             closeConnection();
             if (SqlErrors.isConnectionError(e)) {
-                log.warn("database unavailable, will retry {} checkpoint writes: {}", batch.size(), e.getMessage());
+                if (!closed) {
+                    log.warn("database unavailable, will retry {} checkpoint writes: {}", batch.size(), e.getMessage());
+                }
                 return true;
             }
             if (batch.size() > 1) {
@@ -223,10 +268,21 @@ final class GroupCommitter {
         Connection c = conn;
         if (c == null) {
             c = db.connect();
-            c.setAutoCommit(true);
+            try {
+                c.setAutoCommit(true);
+                try (Statement st = c.createStatement()) {
+                    st.execute("SET lock_timeout = '" + BATCH_LOCK_TIMEOUT + "'");
+                }
+            } catch (SQLException | RuntimeException e) {
+                c.close();
+                throw e;
+            }
             conn = c;
         }
-        return db.groupCommit(c, executorId, starts, steps, finishes);
+        for (Write w : batch) {
+            w.sent = true;
+        }
+        return db.groupCommit(c, executorId, incarnation, starts, steps, finishes);
     }
 
     private static void complete(List<Write> batch, GroupCommitResult result) {
@@ -243,6 +299,63 @@ final class GroupCommitter {
             }
             w.recorded = recorded;
             w.done = true;
+        }
+    }
+
+    /**
+     * Writes one caller's rows alone, on a pooled connection, because a row they need is locked by another
+     * transaction: waits (looking again every {@link #ALONE_LOCK_TIMEOUT}) until the lock is released, the engine
+     * stops or the deadline passes. Only this caller's thread waits.
+     */
+    private boolean writeAlone(Write write, long deadlineNanos)
+            throws SQLException, WriteTimeoutException, WriteOutcomeUnknownException {
+        String who = write.start != null ? write.start.workflowId()
+                : write.finish != null ? write.finish.workflowId()
+                : write.steps.isEmpty() ? "?" : write.steps.get(0).workflowId();
+        log.warn("workflow '{}' waits for a row lock held by another transaction (an uncommitted cancel, enqueue or"
+                + " start of it?); writing it apart from the other workflows until the lock is released", who);
+        long pauseMillis = 50;
+        while (true) {
+            if (closed) {
+                throw new EngineStoppedException();
+            }
+            // The application's pool: this is one workflow's wait, and the engine's small pool must stay free.
+            try (Connection c = db.connectShared()) {
+                c.setAutoCommit(true);
+                try (Statement st = c.createStatement()) {
+                    st.execute("SET lock_timeout = '" + ALONE_LOCK_TIMEOUT + "'");
+                }
+                GroupCommitResult result;
+                try {
+                    result = db.groupCommit(c, executorId, incarnation,
+                            write.start == null ? List.of() : List.of(write.start), write.steps,
+                            write.finish == null ? List.of() : List.of(write.finish));
+                } finally {
+                    try (Statement st = c.createStatement()) {
+                        st.execute("RESET lock_timeout"); // the connection goes back to a shared pool
+                    } catch (SQLException ignored) {
+                        // a broken connection is discarded by the pool
+                    }
+                }
+                write.done = false;
+                complete(List.of(write), result);
+                log.info("workflow '{}' written after the row lock was released", who);
+                return write.recorded;
+            } catch (SQLException e) {
+                if (!SqlErrors.isLockTimeout(e) && !SqlErrors.isConnectionError(e)) {
+                    throw e;
+                }
+            }
+            if (System.nanoTime() - deadlineNanos >= 0) {
+                throw new WriteOutcomeUnknownException(); // it was sent: a commit whose answer was lost is possible
+            }
+            try {
+                TimeUnit.MILLISECONDS.sleep(pauseMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new EngineStoppedException();
+            }
+            pauseMillis = Math.min(pauseMillis * 2, 1000);
         }
     }
 
@@ -268,20 +381,50 @@ final class GroupCommitter {
         }
     }
 
-    /** Refuses new writes; writes still queued fail with {@link EngineStoppedException}. */
-    void close() {
+    /**
+     * Refuses new writes; writes still queued fail with {@link EngineStoppedException}. Waits at most {@code timeout}
+     * for a batch in flight, then aborts its connection (a leader stuck on a dead socket must not hold up shutdown).
+     */
+    void close(long timeoutMillis) {
         lock.lock();
         try {
             closed = true;
             for (Write w : queue) {
                 w.wake.signal();
             }
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
             while (leading) {
-                idle.awaitUninterruptibly();
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    log.warn("a checkpoint write did not finish within {} ms of shutdown; aborting its connection",
+                            timeoutMillis);
+                    abortConnection();
+                    break;
+                }
+                try {
+                    idle.awaitNanos(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    abortConnection();
+                    break;
+                }
             }
-            closeConnection();
+            if (!leading) {
+                closeConnection();
+            }
         } finally {
             lock.unlock();
+        }
+    }
+
+    private void abortConnection() {
+        Connection c = conn;
+        if (c != null) {
+            try {
+                c.abort(Runnable::run);
+            } catch (SQLException | RuntimeException ignored) {
+                // nothing more to do: the leader's statement fails, and the pool discards the connection
+            }
         }
     }
 }

@@ -36,6 +36,7 @@ final class QueueWorker implements Runnable {
 
     private final SystemDatabase db;
     private final String executorId;
+    private final java.util.UUID incarnation;
     private final List<String> names;
     private final Duration pollInterval;
     private final int defaultWorkerConcurrency;
@@ -46,16 +47,18 @@ final class QueueWorker implements Runnable {
     private final ReentrantLock claiming = new ReentrantLock();
     private volatile Map<String, QueueRow> queues = Map.of();
 
-    QueueWorker(SystemDatabase db, String executorId, List<String> names, Duration pollInterval,
+    QueueWorker(SystemDatabase db, String executorId, java.util.UUID incarnation, List<String> names,
+            Duration pollInterval,
             int defaultWorkerConcurrency, ToIntFunction<String> runningInQueue, Sink sink) {
         this.db = db;
         this.executorId = executorId;
+        this.incarnation = incarnation;
         this.names = List.copyOf(names);
         this.pollInterval = pollInterval;
         this.defaultWorkerConcurrency = defaultWorkerConcurrency;
         this.runningInQueue = runningInQueue;
         this.sink = sink;
-        this.listener = new QueueListener(db.dataSource());
+        this.listener = new QueueListener(db.engineDataSource());
     }
 
     /**
@@ -147,7 +150,7 @@ final class QueueWorker implements Runnable {
             if (free <= 0) {
                 return;
             }
-            List<ClaimedRow> claimed = db.claimQueued(executorId, queue, names, Math.min(free, CLAIM_BATCH));
+            List<ClaimedRow> claimed = db.claimQueued(executorId, incarnation, queue, names, Math.min(free, CLAIM_BATCH));
             for (ClaimedRow row : claimed) {
                 sink.run(row, queue.name());
             }

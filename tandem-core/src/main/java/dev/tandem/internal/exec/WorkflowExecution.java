@@ -13,11 +13,13 @@ import dev.tandem.Workflow;
 import dev.tandem.WorkflowContext;
 import dev.tandem.WorkflowHandle;
 import dev.tandem.WorkflowStatus;
+import dev.tandem.internal.db.GuardedConnection;
 import dev.tandem.internal.db.Json;
 import dev.tandem.internal.db.Json.ErrorInfo;
 import dev.tandem.internal.db.Rows.FinishRow;
 import dev.tandem.internal.db.Rows.StepRow;
 import dev.tandem.internal.db.SqlErrors;
+import dev.tandem.internal.db.SystemDatabase.Taken;
 import dev.tandem.internal.exec.ExecutionControl.Kind;
 import dev.tandem.internal.exec.Waiters.Wakeup;
 import java.time.Duration;
@@ -62,6 +64,8 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     private final Engine engine;
     private final RegisteredWorkflow<I, O> workflow;
     private final String workflowId;
+    /** The ownership epoch this execution was given; every write it makes is refused once the row has another. */
+    private final long epoch;
     private final I input;
     private final boolean recovered;
     private final @Nullable String queueName;
@@ -81,19 +85,22 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     private @Nullable ExecutionControl halted; // parked: sticks even if the workflow catches it
     /** How children this workflow waited for ended; kept across parked replays so each is read once. */
     private Map<String, Outcome> childOutcomes = new HashMap<>();
+    /** Replays in a row after transient failures (the next one waits longer); kept across replays. */
+    private int transientReplays;
 
-    WorkflowExecution(Engine engine, RegisteredWorkflow<I, O> workflow, String workflowId, I input, boolean recovered,
-            @Nullable String queueName, CompletableFuture<Outcome> outcome) {
-        this(engine, workflow, workflowId, input, recovered, queueName, outcome, null);
+    WorkflowExecution(Engine engine, RegisteredWorkflow<I, O> workflow, String workflowId, long epoch, I input,
+            boolean recovered, @Nullable String queueName, CompletableFuture<Outcome> outcome) {
+        this(engine, workflow, workflowId, epoch, input, recovered, queueName, outcome, null);
     }
 
     /** With {@code preloaded} checkpoints (a parked execution's, all durable), replays without reading them. */
-    WorkflowExecution(Engine engine, RegisteredWorkflow<I, O> workflow, String workflowId, I input, boolean recovered,
-            @Nullable String queueName, CompletableFuture<Outcome> outcome,
+    WorkflowExecution(Engine engine, RegisteredWorkflow<I, O> workflow, String workflowId, long epoch, I input,
+            boolean recovered, @Nullable String queueName, CompletableFuture<Outcome> outcome,
             @Nullable Map<Integer, StepRow> preloaded) {
         this.engine = engine;
         this.workflow = workflow;
         this.workflowId = workflowId;
+        this.epoch = epoch;
         this.input = input;
         this.recovered = recovered;
         this.queueName = queueName;
@@ -110,9 +117,19 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         return workflow;
     }
 
-    /** Takes over what a parked execution learnt besides its checkpoints. */
-    void continueFrom(WorkflowExecution<I, O> parked) {
-        this.childOutcomes = parked.childOutcomes;
+    /** Takes over what an earlier execution learnt besides its checkpoints (it parked, or it is replayed). */
+    void continueFrom(WorkflowExecution<I, O> earlier) {
+        this.childOutcomes = earlier.childOutcomes;
+        this.transientReplays = earlier.transientReplays;
+    }
+
+    long epoch() {
+        return epoch;
+    }
+
+    /** Counts a replay after a transient failure; returns how many there were in a row. */
+    int countTransientReplay() {
+        return ++transientReplays;
     }
 
     /** The queue it was taken from, or null if it was started directly. */
@@ -156,10 +173,14 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
                         + ") cannot be stored as JSON: " + e.getOriginalMessage()
                         + "; return a value Jackson can serialize (a record, a POJO with getters, a String, ...)", e);
             }
-            finish(new FinishRow(workflowId, WorkflowStatus.SUCCESS.name(), json, Json.typeName(output), null),
+            finish(new FinishRow(workflowId, WorkflowStatus.SUCCESS.name(), json, Json.typeName(output), null, epoch),
                     new Outcome.Succeeded(output));
         } catch (ExecutionControl control) {
-            engine.executionStopped(this, control);
+            if (control.kind == Kind.UNSTORABLE) {
+                recordUnstorable(control);
+            } else {
+                engine.executionStopped(this, control);
+            }
         } catch (Throwable t) {
             if (halted != null) { // the workflow caught the control that parks it
                 engine.executionStopped(this, halted);
@@ -180,14 +201,41 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         ErrorInfo info = errorInfo(error);
         String json = engine.json().error(info.type(), info.message(), info.stack());
         try {
-            finish(new FinishRow(workflowId, WorkflowStatus.ERROR.name(), null, null, json),
+            finish(new FinishRow(workflowId, WorkflowStatus.ERROR.name(), null, null, json, epoch),
                     new Outcome.Failed(WorkflowStatus.ERROR, info));
         } catch (ExecutionControl control) {
-            engine.executionStopped(this, control);
+            if (control.kind == Kind.UNSTORABLE) {
+                recordUnstorable(control);
+            } else {
+                engine.executionStopped(this, control);
+            }
         } catch (RuntimeException | Error e) {
             // Left RUNNING on a live executor, nobody would ever recover it: replay it instead.
             log.error("could not record the failure of workflow '{}'; replaying it", workflowId, e);
             engine.executionStopped(this, new ExecutionControl(Kind.RESTART, "recording its failure failed", e));
+        }
+    }
+
+    /**
+     * PostgreSQL refused to store a checkpoint or the final status (a data error: writing it again fails again). The
+     * workflow ends ERROR saying so, without the rows it refused; replaying it would only fail the same way, in a loop.
+     */
+    private void recordUnstorable(ExecutionControl control) {
+        unwritten.clear();
+        String message = control.getMessage();
+        log.error(message);
+        String json = engine.json().error(TandemException.class.getName(), message, null);
+        try {
+            finish(new FinishRow(workflowId, WorkflowStatus.ERROR.name(), null, null, json, epoch),
+                    new Outcome.Failed(WorkflowStatus.ERROR, new ErrorInfo(TandemException.class.getName(), message,
+                            null)));
+        } catch (ExecutionControl again) {
+            engine.executionStopped(this, again.kind == Kind.UNSTORABLE
+                    ? new ExecutionControl(Kind.TRANSIENT_FAILURE, "recording an unstorable value failed", again)
+                    : again);
+        } catch (RuntimeException | Error e) {
+            engine.executionStopped(this, new ExecutionControl(Kind.TRANSIENT_FAILURE, "recording its failure failed",
+                    e));
         }
     }
 
@@ -220,7 +268,7 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
             }
             return rows;
         } catch (Exception e) {
-            throw databaseUnavailable("load the checkpoints", e);
+            throw transientFailure("load the checkpoints", e);
         }
     }
 
@@ -272,7 +320,7 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
                     throw stepFailed(STEP, name, pos, startedAt, e);
                 }
                 String json = encodeOutput(STEP, name, pos, startedAt, output);
-                record(new StepRow(workflowId, pos, name, STEP, json, Json.typeName(output), null, startedAt));
+                record(checkpoint(pos, name, STEP, json, Json.typeName(output), null, startedAt));
                 return output;
             }
         } finally {
@@ -310,11 +358,11 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
                 try {
                     StepRow[] committed = new StepRow[1];
                     T result = engine.db().inTransaction(options.isolation(), conn -> {
-                        T output = fn.run(conn);
+                        T output = fn.run(GuardedConnection.wrap(conn, describe(kind) + " '" + name + "' (#" + pos
+                                + ") of workflow '" + workflowId + "'"));
                         String json = encodeOutput(kind, name, pos, startedAt, output);
                         List<StepRow> rows = new ArrayList<>(unwritten); // earlier checkpoints commit with this one
-                        committed[0] = new StepRow(workflowId, pos, name, kind, json, Json.typeName(output), null,
-                                startedAt);
+                        committed[0] = checkpoint(pos, name, kind, json, Json.typeName(output), null, startedAt);
                         rows.add(committed[0]);
                         engine.db().insertTransactionCheckpointsAndCommit(conn, engine.executorId(), rows);
                         return output;
@@ -328,16 +376,17 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
                     Thread.currentThread().interrupt();
                     throw new ExecutionControl(Kind.STOP, "interrupted in transaction '" + name + "'", e);
                 } catch (Exception e) {
-                    if (SqlErrors.isNotOwner(e)) {
+                    SqlErrors.Kind failure = SqlErrors.classify(e);
+                    if (failure == SqlErrors.Kind.NOT_OWNER) {
                         throw new ExecutionControl(Kind.RESTART, "workflow '" + workflowId + "' was cancelled or taken"
                                 + " over during transaction '" + name + "' (#" + pos + "); it rolled back", e);
                     }
-                    if (SqlErrors.isCheckpointConflict(e)) {
+                    if (failure == SqlErrors.Kind.CHECKPOINT_CONFLICT) {
                         // Another execution of this workflow committed this position first: ours rolled back.
                         throw new ExecutionControl(Kind.RESTART, "step '" + name + "' (#" + pos + ") of workflow '"
                                 + workflowId + "' was committed by another execution; replaying", e);
                     }
-                    if (SqlErrors.isConnectionError(e)) {
+                    if (failure == SqlErrors.Kind.CONNECTION) {
                         // The commit may or may not have happened. The checkpoint says which: it commits with it.
                         if (engine.isStopping()) {
                             throw new ExecutionControl(Kind.STOP, "engine stopping", e);
@@ -354,7 +403,10 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
                         }
                         continue; // it rolled back: run it again; does not count as an attempt
                     }
-                    if (SqlErrors.isRetryableTransaction(e) && attempt < options.maxAttempts()) {
+                    // A serialization failure or deadlock, or a lock timeout (the fence's lock on the workflow row is
+                    // held by an application transaction, e.g. an uncommitted cancel): it rolled back; run it again.
+                    if ((SqlErrors.isRetryableTransaction(e) || SqlErrors.isLockTimeout(e))
+                            && attempt < options.maxAttempts()) {
                         attempt++;
                         pause(Math.min(5L << Math.min(attempt, 8), 1000));
                         continue;
@@ -415,8 +467,8 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
             return Instant.ofEpochMilli(Long.parseLong(Objects.requireNonNull(previous.output())));
         }
         Instant wakeAt = fresh.get();
-        record(new StepRow(workflowId, pos, name, SLEEP, Long.toString(wakeAt.toEpochMilli()), "java.lang.Long",
-                null, Instant.now()));
+        record(checkpoint(pos, name, SLEEP, Long.toString(wakeAt.toEpochMilli()), "java.lang.Long", null,
+                Instant.now()));
         return wakeAt;
     }
 
@@ -458,14 +510,25 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         Instant startedAt = Instant.now();
         Wakeup wakeup = engine.waiters().register(workflowId, Waiters.MESSAGE | Waiters.CANCEL);
         try {
+            long heldBackoffMillis = 5;
             while (true) {
-                String message = takeMessage(topic, name, pos, type, startedAt);
-                if (message != null) {
-                    return decodeMessage(message, type, name, pos);
+                Taken taken = takeMessage(topic, name, pos, type, startedAt);
+                if (taken.message() != null) {
+                    return decodeMessage(taken.message(), type, name, pos);
                 }
                 long left = Duration.between(Instant.now(), deadline).toNanos();
+                if (taken.heldElsewhere() && left > 0) {
+                    // A message is there, locked by another transaction (a zombie execution of this workflow whose
+                    // take the fence will roll back): look again soon; its rollback sends no notification.
+                    writeCheckpoints(); // the deadline is durable before any wait
+                    block(wakeup, System.nanoTime() + Math.min(left, TimeUnit.MILLISECONDS.toNanos(heldBackoffMillis)));
+                    heldBackoffMillis = Math.min(heldBackoffMillis * 2, 500);
+                    afterWakeUp(wakeup);
+                    continue;
+                }
+                heldBackoffMillis = 5;
                 if (left <= 0) {
-                    record(new StepRow(workflowId, pos, name, RECV, "null", null, null, startedAt));
+                    record(checkpoint(pos, name, RECV, "null", null, null, startedAt));
                     return null;
                 }
                 long due = System.nanoTime() + left;
@@ -478,27 +541,33 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         }
     }
 
-    /** Consumes the oldest message and commits its checkpoint with it (one round trip); null if there is none. */
-    private @Nullable String takeMessage(String topic, String name, int pos, Class<?> type, Instant startedAt) {
+    /**
+     * Consumes the oldest message and commits its checkpoint with it (one round trip); no message if there is none,
+     * or if the only ones are locked by another transaction.
+     */
+    private Taken takeMessage(String topic, String name, int pos, Class<?> type, Instant startedAt) {
         long backoff = 10;
         while (true) {
             try {
                 List<StepRow> rows = new ArrayList<>(unwritten); // earlier checkpoints commit with this one
-                rows.add(new StepRow(workflowId, pos, name, RECV, null, type.getName(), null, startedAt));
-                String message = engine.db().takeMessage(workflowId, topic, rows, pos, engine.executorId());
-                if (message != null) {
+                rows.add(checkpoint(pos, name, RECV, null, type.getName(), null, startedAt));
+                Taken taken = engine.db().takeMessage(workflowId, topic, rows, pos, engine.executorId(), epoch);
+                if (taken.message() != null) {
                     unwritten.clear();
-                    recorded.put(pos, new StepRow(workflowId, pos, name, RECV, message, type.getName(), null,
-                            startedAt));
+                    recorded.put(pos, checkpoint(pos, name, RECV, taken.message(), type.getName(), null, startedAt));
                 }
-                return message;
+                return taken;
             } catch (Exception e) {
-                if (SqlErrors.isNotOwner(e) || SqlErrors.isCheckpointConflict(e)) {
+                SqlErrors.Kind failure = SqlErrors.classify(e);
+                if (failure == SqlErrors.Kind.NOT_OWNER || failure == SqlErrors.Kind.CHECKPOINT_CONFLICT) {
                     throw new ExecutionControl(Kind.RESTART, "workflow '" + workflowId + "' was cancelled, taken over"
                             + " or replayed elsewhere while receiving (#" + pos + "); the message stays queued", e);
                 }
-                if (!SqlErrors.isConnectionError(e)) {
-                    throw databaseUnavailable("receive a message (#" + pos + ")", e);
+                if (failure == SqlErrors.Kind.DATA) {
+                    throw unstorable(e);
+                }
+                if (failure != SqlErrors.Kind.CONNECTION) {
+                    throw transientFailure("receive a message (#" + pos + ")", e);
                 }
                 if (engine.isStopping()) {
                     throw new ExecutionControl(Kind.STOP, "engine stopping", e);
@@ -510,7 +579,7 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
                 if (found.isPresent()) {
                     unwritten.clear(); // they committed with it
                     recorded.put(pos, found.get());
-                    return found.get().output();
+                    return new Taken(found.get().output(), false);
                 }
             }
         }
@@ -653,7 +722,8 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         Long timeoutMillis = options.timeout() == null ? null : options.timeout().toMillis();
         boolean[] inserted = new boolean[1];
         transactional(CHILD, name, pos, TransactionOptions.defaults(), conn -> {
-            inserted[0] = engine.db().startChild(conn, childId, name, inputJson, engine.executorId(), timeoutMillis,
+            inserted[0] = engine.db().startChild(conn, childId, name, inputJson, engine.executorId(),
+                    engine.incarnation(), timeoutMillis,
                     workflowId);
             return childId;
         });
@@ -750,7 +820,7 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         if (engine.isStopping()) {
             throw new ExecutionControl(Kind.STOP, "engine stopping");
         }
-        if (wakeup.cancelled() && !engine.stillOwns(workflowId)) {
+        if (wakeup.cancelled() && !engine.stillOwns(workflowId, epoch)) {
             throw new ExecutionControl(Kind.ABANDON, "workflow '" + workflowId + "' was cancelled while it waited");
         }
         wakeup.reset();
@@ -852,8 +922,14 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
      */
     private StepFailedException stepFailed(String kind, String name, int pos, Instant startedAt, Throwable error) {
         String json = engine.json().error(error);
-        record(new StepRow(workflowId, pos, name, kind, null, null, json, startedAt));
+        record(checkpoint(pos, name, kind, null, null, json, startedAt));
         return new StepFailedException(workflowId, name, pos, error.getClass().getName(), error.getMessage(), error);
+    }
+
+    /** A checkpoint of this execution, to be written under its ownership epoch. */
+    private StepRow checkpoint(int pos, String name, String kind, @Nullable String output,
+            @Nullable String outputType, @Nullable String error, Instant startedAt) {
+        return new StepRow(workflowId, pos, name, kind, output, outputType, error, startedAt, epoch);
     }
 
     /** A new checkpoint, held in memory until the next write. */
@@ -882,8 +958,29 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         } catch (EngineStoppedException e) {
             throw new ExecutionControl(Kind.STOP, e.getMessage(), e);
         } catch (Exception e) {
-            throw databaseUnavailable("write checkpoints", e);
+            if (SqlErrors.classify(e) == SqlErrors.Kind.DATA) {
+                throw unstorable(e, steps, finish);
+            }
+            throw transientFailure("write checkpoints", e);
         }
+    }
+
+    /** PostgreSQL refused a value of this execution's write: the workflow ends ERROR (see recordUnstorable). */
+    private ExecutionControl unstorable(Throwable cause, List<StepRow> steps, @Nullable FinishRow finish) {
+        List<String> what = new ArrayList<>();
+        for (StepRow row : steps) {
+            what.add("the checkpoint of " + describe(row.kind()) + " '" + row.name() + "' (#" + row.position() + ")");
+        }
+        if (finish != null) {
+            what.add(finish.output() != null ? "the workflow's output" : "its final status");
+        }
+        return new ExecutionControl(Kind.UNSTORABLE, "workflow '" + workflowId + "' (" + workflow.name() + ") ended"
+                + " because PostgreSQL cannot store " + String.join(" or ", what) + ": " + cause.getMessage()
+                + "; return values PostgreSQL's jsonb can store", cause);
+    }
+
+    private ExecutionControl unstorable(Throwable cause) {
+        return unstorable(cause, unwritten, null);
     }
 
     private Optional<StepRow> lookUpCheckpoint(int pos) {
@@ -893,7 +990,7 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
                 return engine.db().loadStep(workflowId, pos);
             } catch (Exception e) {
                 if (!SqlErrors.isConnectionError(e) || engine.isStopping()) {
-                    throw databaseUnavailable("check checkpoint #" + pos, e);
+                    throw transientFailure("check checkpoint #" + pos, e);
                 }
                 pause(backoff);
                 backoff = Math.min(backoff * 2, 2000);
@@ -901,11 +998,12 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         }
     }
 
-    private ExecutionControl databaseUnavailable(String action, Throwable cause) {
+    /** The database was unreachable, or refused for a reason that may pass: replayed later, within a budget. */
+    private ExecutionControl transientFailure(String action, Throwable cause) {
         if (engine.isStopping()) {
             return new ExecutionControl(Kind.STOP, "engine stopping", cause);
         }
-        return new ExecutionControl(Kind.DATABASE_UNAVAILABLE, "could not " + action + " of workflow '" + workflowId
+        return new ExecutionControl(Kind.TRANSIENT_FAILURE, "could not " + action + " of workflow '" + workflowId
                 + "': " + cause.getMessage(), cause);
     }
 
