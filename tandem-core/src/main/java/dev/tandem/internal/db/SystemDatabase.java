@@ -46,7 +46,8 @@ public final class SystemDatabase {
                 "cancelWorkflow", "resumeWorkflow", "sendMessage", "failUnknownWorkflows", "unknownWaiting",
                 "loadWorkflow", "registerExecutor", "heartbeat", "expireExecutor", "claimOrphans",
                 "forgetDeadExecutors", "takeMessage", "setEvent", "getEvent", "writeStream", "readStream",
-                "workflowState", "startChild", "setTimeout", "expireDeadlines", "cancelWorkflowTree")) {
+                "workflowState", "startChild", "setTimeout", "expireDeadlines", "cancelWorkflowTree",
+                "existingChild")) {
             queries.get(name); // fail at start, not mid-run, if the packaged SQL is incomplete
         }
     }
@@ -583,8 +584,17 @@ public final class SystemDatabase {
         }
     }
 
-    /** Inserts a child RUNNING under {@code executorId} on the caller's transaction; false if the id existed. */
-    public boolean startChild(Connection conn, String childId, String name, String inputJson, String executorId,
+    /**
+     * How {@link #startChild} went: {@code inserted}, or the workflow that already held the id (its name and parent;
+     * both null if there is none, e.g. the parent's own row is gone).
+     */
+    public record ChildStart(boolean inserted, @Nullable String existingName, @Nullable String existingParentId) {}
+
+    /**
+     * Inserts a child RUNNING under {@code executorId} on the caller's transaction; if the id is taken, reads who
+     * holds it, on the same transaction.
+     */
+    public ChildStart startChild(Connection conn, String childId, String name, String inputJson, String executorId,
             @Nullable Long timeoutMillis, String parentId) throws SQLException {
         try (PreparedStatement ps = conn.prepareStatement(queries.get("startChild"))) {
             ps.setString(1, childId);
@@ -595,7 +605,16 @@ public final class SystemDatabase {
             ps.setObject(6, timeoutMillis, java.sql.Types.BIGINT);
             ps.setString(7, parentId);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
+                if (rs.next()) {
+                    return new ChildStart(true, null, null);
+                }
+            }
+        }
+        try (PreparedStatement ps = conn.prepareStatement(queries.get("existingChild"))) {
+            ps.setString(1, childId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? new ChildStart(false, rs.getString(1), rs.getString(2))
+                        : new ChildStart(false, null, null);
             }
         }
     }

@@ -10,6 +10,7 @@ import dev.tandem.TandemException;
 import dev.tandem.TransactionFunction;
 import dev.tandem.TransactionOptions;
 import dev.tandem.Workflow;
+import dev.tandem.WorkflowConflictException;
 import dev.tandem.WorkflowContext;
 import dev.tandem.WorkflowHandle;
 import dev.tandem.WorkflowStatus;
@@ -18,6 +19,7 @@ import dev.tandem.internal.db.Json.ErrorInfo;
 import dev.tandem.internal.db.Rows.FinishRow;
 import dev.tandem.internal.db.Rows.StepRow;
 import dev.tandem.internal.db.SqlErrors;
+import dev.tandem.internal.db.SystemDatabase.ChildStart;
 import dev.tandem.internal.exec.ExecutionControl.Kind;
 import dev.tandem.internal.exec.Waiters.Wakeup;
 import java.time.Duration;
@@ -653,11 +655,26 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         Long timeoutMillis = options.timeout() == null ? null : options.timeout().toMillis();
         boolean[] inserted = new boolean[1];
         transactional(CHILD, name, pos, TransactionOptions.defaults(), conn -> {
-            inserted[0] = engine.db().startChild(conn, childId, name, inputJson, engine.executorId(), timeoutMillis,
-                    workflowId);
+            ChildStart start = engine.db().startChild(conn, childId, name, inputJson, engine.executorId(),
+                    timeoutMillis, workflowId);
+            if (!start.inserted() && start.existingName() != null && !isOwnChild(start, name)) {
+                // Ids are predictable, and a role that may only enqueue can take one first: what it planted must
+                // not pass for this parent's child. Thrown in the transaction, so the failure is the checkpoint.
+                throw new WorkflowConflictException("child workflow id '" + childId + "' is already used by a"
+                        + " workflow that parent '" + workflowId + "' did not start; a parent only re-attaches to a"
+                        + " child it started itself (same workflow '" + name + "', parent_workflow_id '" + workflowId
+                        + "'). Find out who enqueued '" + childId + "', remove it or give the child another id, then"
+                        + " resume '" + workflowId + "'");
+            }
+            inserted[0] = start.inserted();
             return childId;
         });
         return new ChildHandle<>(this, engine.runChild(registered, childId, childInput, inserted[0]));
+    }
+
+    /** Whether the workflow that held the id is this parent's own child: a replay meeting what it started before. */
+    private boolean isOwnChild(ChildStart start, String name) {
+        return name.equals(start.existingName()) && workflowId.equals(start.existingParentId());
     }
 
     /** Whether a wait for a child can be a wait of this execution: called by its own code, outside any step. */
