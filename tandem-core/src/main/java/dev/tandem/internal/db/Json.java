@@ -142,6 +142,25 @@ public final class Json {
         return node.toString();
     }
 
+    /** {@code {"type": ..., "message": ..., "stack": ..., "status": ...}}: a workflow's failure and how it ended. */
+    public String error(ErrorInfo error, String status) {
+        ObjectNode node = mapper.createObjectNode();
+        node.put("type", error.type());
+        node.put("message", error.message());
+        node.put("stack", error.stack());
+        node.put("status", status);
+        return node.toString();
+    }
+
+    /** The {@code status} of an error written by {@link #error(ErrorInfo, String)}; null if it has none. */
+    public @Nullable String readStatus(String json) {
+        try {
+            return textOrNull(mapper.readTree(json).get("status"));
+        } catch (JsonProcessingException e) {
+            return null;
+        }
+    }
+
     public ErrorInfo readError(@Nullable String json) {
         if (json == null) {
             return new ErrorInfo("unknown", null, null);

@@ -2,6 +2,7 @@ package dev.tandem.internal.exec;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.tandem.NonDeterministicWorkflowException;
+import dev.tandem.ResultTimeoutException;
 import dev.tandem.StepFailedException;
 import dev.tandem.StepFunction;
 import dev.tandem.StartOptions;
@@ -12,6 +13,7 @@ import dev.tandem.TransactionOptions;
 import dev.tandem.Workflow;
 import dev.tandem.WorkflowConflictException;
 import dev.tandem.WorkflowContext;
+import dev.tandem.WorkflowFailedException;
 import dev.tandem.WorkflowHandle;
 import dev.tandem.WorkflowStatus;
 import dev.tandem.internal.db.Json;
@@ -58,6 +60,7 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     private static final String SET_EVENT = "SET_EVENT";
     private static final String WRITE_STREAM = "WRITE_STREAM";
     private static final String CHILD = "CHILD";
+    private static final String CHILD_RESULT = "CHILD_RESULT";
     /** On platform threads a wait for a message blocks this long before it parks (most replies come sooner). */
     private static final long BLOCK_BEFORE_PARKING_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
@@ -81,8 +84,13 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     private @Nullable Thread thread;
     private @Nullable RuntimeException fatal; // non-determinism: sticks even if the workflow catches it
     private @Nullable ExecutionControl halted; // parked: sticks even if the workflow catches it
-    /** How children this workflow waited for ended; kept across parked replays so each is read once. */
+    /**
+     * How children ended, for waits that histories of earlier versions did not record (see {@link #awaitChild}); kept
+     * across parked replays so each is read once.
+     */
     private Map<String, Outcome> childOutcomes = new HashMap<>();
+    /** Deadlines (nanoTime) of waits for children that have not ended, kept across parked replays of the wait. */
+    private Map<String, Long> childWaitDeadlines = new HashMap<>();
 
     WorkflowExecution(Engine engine, RegisteredWorkflow<I, O> workflow, String workflowId, I input, boolean recovered,
             @Nullable String queueName, CompletableFuture<Outcome> outcome) {
@@ -115,6 +123,7 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     /** Takes over what a parked execution learnt besides its checkpoints. */
     void continueFrom(WorkflowExecution<I, O> parked) {
         this.childOutcomes = parked.childOutcomes;
+        this.childWaitDeadlines = parked.childWaitDeadlines;
     }
 
     /** The queue it was taken from, or null if it was started directly. */
@@ -685,26 +694,98 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     /**
      * Waits for a child to end, like any other wait of the workflow (it parks on platform threads): woken when a
      * child that runs here ends (however it came to run here: started, or recovered), and looking every second for
-     * one that runs elsewhere. Not a checkpoint: a child's
-     * outcome, once it has ended, does not change, so a replay reads the same.
+     * one that runs elsewhere. What the wait saw, the child's outcome or that the wait timed out, is recorded at the
+     * next position as a {@code CHILD_RESULT} checkpoint, and a replay returns (or throws) that: a child may end
+     * otherwise later (resumed after it failed, or ended after the wait gave up), and the parent's path must not
+     * change with it. A failure or a timeout is recorded as an error, so resuming a parent that failed right after it
+     * re-reads the child, as it re-runs a failed step.
+     *
+     * <p>Histories recorded before these checkpoints existed have the parent's next call right after the CHILD
+     * checkpoint. So if the next position holds anything but a {@code CHILD_RESULT}, this wait takes no position and
+     * reads the child's outcome, as those versions did; at the end of such a history (nothing recorded next) it is
+     * recorded like any new wait. The price: code that now waits where its recorded run made another call is not
+     * reported as non-deterministic (code that no longer waits where a run did is).
      */
     <R> R awaitChild(Handle<R> child, Duration timeout) {
+        StepRow next = recorded.get(position + 1);
+        if (next != null && !next.kind().equals(CHILD_RESULT)) {
+            return awaitChildUnrecorded(child, timeout);
+        }
+        String name = "result:" + child.workflowId();
+        int pos = begin("child result", name, this, this);
+        if (next != null) {
+            checkRecorded(next, CHILD_RESULT, name, pos);
+            return replayObservation(next, child, pos);
+        }
+        Instant startedAt = Instant.now();
+        Outcome ended = waitForChild(child, timeout, pos + ":" + child.workflowId());
+        if (ended == null) {
+            ResultTimeoutException timedOut = child.timedOut(timeout);
+            record(new StepRow(workflowId, pos, name, CHILD_RESULT, null, null,
+                    engine.json().error(ResultTimeoutException.class.getName(), timedOut.getMessage(), null),
+                    startedAt));
+            throw timedOut;
+        }
+        if (ended instanceof Outcome.Failed failed) {
+            record(new StepRow(workflowId, pos, name, CHILD_RESULT, null, null,
+                    engine.json().error(failed.error(), failed.status().name()), startedAt));
+        } else {
+            Object output = ((Outcome.Succeeded) ended).output();
+            String json;
+            try {
+                json = engine.json().write(output);
+            } catch (JsonProcessingException e) { // it was stored as JSON when the child ended
+                throw new TandemException("the output of child workflow '" + child.workflowId() + "' cannot be"
+                        + " recorded by its parent '" + workflowId + "': " + e.getOriginalMessage(), e);
+            }
+            record(new StepRow(workflowId, pos, name, CHILD_RESULT, json, Json.typeName(output), null, startedAt));
+        }
+        return child.unwrap(ended);
+    }
+
+    /** A wait for a child in a history of an earlier version, which did not record it (see {@link #awaitChild}). */
+    private <R> R awaitChildUnrecorded(Handle<R> child, Duration timeout) {
         Outcome known = childOutcomes.get(child.workflowId());
         if (known != null) {
             return child.unwrap(known);
         }
-        long deadline = System.nanoTime() + timeout.toNanos();
+        Outcome ended = waitForChild(child, timeout, "unrecorded:" + position + ":" + child.workflowId());
+        if (ended == null) {
+            throw child.timedOut(timeout);
+        }
+        childOutcomes.put(child.workflowId(), ended);
+        return child.unwrap(ended);
+    }
+
+    /** What a recorded {@code CHILD_RESULT} says: the child's output, or its failure or the timeout, thrown. */
+    private <R> R replayObservation(StepRow row, Handle<R> child, int pos) {
+        if (row.error() == null) {
+            return replay(row, CHILD_RESULT, row.name(), pos);
+        }
+        ErrorInfo info = engine.json().readError(row.error());
+        if (info.type().equals(ResultTimeoutException.class.getName())) {
+            throw new ResultTimeoutException(Objects.requireNonNullElse(info.message(), "timed out"));
+        }
+        String status = engine.json().readStatus(row.error());
+        throw new WorkflowFailedException(child.workflowId(),
+                status != null ? WorkflowStatus.valueOf(status) : WorkflowStatus.ERROR, info.type(), info.message(),
+                info.stack());
+    }
+
+    /**
+     * Waits until the child has ended and returns how, or null once {@code timeout} has passed. The deadline is kept
+     * under {@code waitKey} across parked replays of this wait, which would otherwise each start it again.
+     */
+    private @Nullable Outcome waitForChild(Handle<?> child, Duration timeout, String waitKey) {
+        long deadline = childWaitDeadlines.computeIfAbsent(waitKey, k -> System.nanoTime() + timeout.toNanos());
         Wakeup wakeup = engine.waiters().register(workflowId, Waiters.CHILD | Waiters.CANCEL);
         try {
             while (true) {
                 Outcome ended = child.endedOutcome();
-                if (ended != null) {
-                    childOutcomes.put(child.workflowId(), ended);
-                    return child.unwrap(ended);
-                }
                 long now = System.nanoTime();
-                if (now - deadline >= 0) {
-                    throw child.timedOut(timeout);
+                if (ended != null || now - deadline >= 0) {
+                    childWaitDeadlines.remove(waitKey);
+                    return ended;
                 }
                 long until;
                 if (child.runsHere()) {
@@ -847,6 +928,7 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
             case SET_EVENT -> "setEvent";
             case WRITE_STREAM -> "writeStream";
             case CHILD -> "child workflow";
+            case CHILD_RESULT -> "child result";
             default -> "step";
         };
     }
