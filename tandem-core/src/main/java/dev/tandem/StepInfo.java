@@ -10,7 +10,8 @@ import org.jspecify.annotations.Nullable;
  * @param position its place in the workflow's history, from 1; {@link Tandem#fork} takes it as the step to run from
  * @param name the name the workflow gave it
  * @param kind what recorded it: {@code STEP}, {@code TRANSACTION}, {@code SLEEP}, {@code RECV}, {@code SEND},
- *     {@code SET_EVENT}, {@code WRITE_STREAM} or {@code CHILD}
+ *     {@code SET_EVENT}, {@code WRITE_STREAM}, {@code CHILD} or {@code CHILD_RESULT} (what a wait for a child saw:
+ *     its output, or its failure or the timeout as the error)
  * @param outputJson its output as JSON; null if it failed
  * @param errorType the type (usually a Java class name) of the error it failed with; null if it succeeded
  * @param errorMessage the message of that error

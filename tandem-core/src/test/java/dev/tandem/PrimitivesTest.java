@@ -267,10 +267,13 @@ class PrimitivesTest {
         assertThat(fanOut.start(5, StartOptions.withId("fan")).result(WAIT)).isEqualTo(1 + 4 + 9 + 16 + 25 + 100);
         assertThat(db.queryLong("SELECT count(*) FROM tandem.workflows WHERE parent_workflow_id = 'fan'"))
                 .isEqualTo(6);
-        assertThat(db.queryString("SELECT string_agg(workflow_id, ',' ORDER BY workflow_id) FROM tandem.workflows"
-                + " WHERE parent_workflow_id = 'fan'")).isEqualTo("fan-1,fan-2,fan-3,fan-4,fan-5,fan-6");
-        assertThat(db.queryString("SELECT string_agg(child_workflow_id, ',' ORDER BY position)"
-                + " FROM tandem.workflow_steps WHERE workflow_id = 'fan'")).isEqualTo("fan-1,fan-2,fan-3,fan-4,fan-5,fan-6");
+        // Positions 1-5 start the children, 6-10 record their results, 11 starts the last child and 12 its result.
+        assertThat(db.queryString("SELECT string_agg(workflow_id, ',' ORDER BY length(workflow_id), workflow_id)"
+                + " FROM tandem.workflows WHERE parent_workflow_id = 'fan'"))
+                .isEqualTo("fan-1,fan-2,fan-3,fan-4,fan-5,fan-11");
+        assertThat(db.queryString("SELECT string_agg(coalesce(child_workflow_id, name), ',' ORDER BY position)"
+                + " FROM tandem.workflow_steps WHERE workflow_id = 'fan'")).isEqualTo("fan-1,fan-2,fan-3,fan-4,fan-5,"
+                + "result:fan-1,result:fan-2,result:fan-3,result:fan-4,result:fan-5,fan-11,result:fan-11");
     }
 
     @Test

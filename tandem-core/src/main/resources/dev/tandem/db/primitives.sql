@@ -80,7 +80,8 @@ SELECT status, executor_id, owner_epoch FROM tandem.workflow_status WHERE workfl
 
 -- name: startChild
 -- Starts a child RUNNING on the parent's executor, in the transaction of the parent's CHILD checkpoint. Its deadline
--- is the earlier of the parent's and its own timeout. An existing id is left alone (a re-attached child).
+-- is the earlier of the parent's and its own timeout. An existing id is left alone: the caller then reads it
+-- (existingChild) and re-attaches only to a child this parent started.
 -- Parameters: child id, name, input, executor id, timeout (ms, or NULL), timeout again, incarnation, parent id.
 INSERT INTO tandem.workflow_status (workflow_id, name, status, input, executor_id, parent_workflow_id, timeout_ms,
                                     deadline_at, started_at, owner_epoch, owner_incarnation)
@@ -90,6 +91,11 @@ SELECT ?, ?, 'RUNNING', ?::jsonb, ?, p.workflow_id, ?::bigint,
  WHERE p.workflow_id = ?
 ON CONFLICT (workflow_id) DO NOTHING
 RETURNING workflow_id;
+
+-- name: existingChild
+-- The workflow that holds an id startChild found taken. A statement of its own, so that (READ COMMITTED) it sees a
+-- row committed while startChild's insert waited for it, which that statement's snapshot does not.
+SELECT name, parent_workflow_id FROM tandem.workflow_status WHERE workflow_id = ?;
 
 -- name: setTimeout
 -- An enqueued workflow's timeout; its deadline is set when an executor takes it from the queue.

@@ -1,7 +1,7 @@
 -- Named queries: see queries.sql for the format.
 -- Cron schedules (table tandem.schedules, migration V4), used by dev.tandem.internal.db.ScheduleStore. Ticks are
 -- computed in Java (dev.tandem.internal.cron); the database holds the state and its clock, now(), is the one that
--- counts. Each tick is enqueued through the public tandem.enqueue_workflow, under the id '<schedule>@<tick>'.
+-- counts. Each tick is enqueued under the id '<schedule>@<tick>', marked as the scheduler's (scheduled_tick).
 
 -- name: schedules.list
 SELECT name, workflow_name, cron, time_zone, queue_name, catch_up, paused, next_tick, last_tick
@@ -54,11 +54,28 @@ DELETE FROM tandem.schedules WHERE name = ?;
 SELECT EXISTS (SELECT 1 FROM tandem.queues WHERE name = ?);
 
 -- name: schedules.enqueue
--- Enqueues one workflow per (id, tick) pair, in order, skipping ids that exist (a tick already started, by this
--- pass's predecessor, a backfill or a trigger); returns the ids enqueued. The input is the tick as a one-element
--- JSON array, which the engine unwraps and binds to the workflow's Instant input.
-SELECT tandem.enqueue_workflow(workflow_name => ?, args => jsonb_build_array(t.tick), queue_name => ?,
-                               workflow_id => t.id)
-FROM unnest(?::text[], ?::text[]) WITH ORDINALITY AS t(id, tick, n)
-WHERE NOT EXISTS (SELECT 1 FROM tandem.workflow_status w WHERE w.workflow_id = t.id)
-ORDER BY t.n;
+-- Inserts one ENQUEUED workflow per tick, in order, under the schedule's lock: its id, its tick key
+-- '<schedule>@<tick>' (column scheduled_tick, which only the scheduler writes) and the tick, as a one-element JSON
+-- array (what enqueue_workflow(args => ...) would store; the engine unwraps it and binds it to the workflow's
+-- Instant input). The scheduler writes these rows itself rather than through tandem.enqueue_workflow because it must
+-- know which rows it created: that function also returns the id of a row someone else enqueued under it. A tick
+-- already started (its key is taken, whatever the id) or an id already used is skipped. Returns the ids inserted,
+-- and wakes the queue's workers at commit.
+-- Parameters: workflow name, queue, then three text arrays of one length: ids, tick keys, ticks (ISO-8601).
+WITH inserted AS (
+    INSERT INTO tandem.workflow_status (workflow_id, name, status, queue_name, input, attempts, scheduled_tick)
+    SELECT t.id, ?, 'ENQUEUED', ?, jsonb_build_array(t.tick), 0, t.tick_key
+      FROM unnest(?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS t(id, tick_key, tick, n)
+     ORDER BY t.n
+    ON CONFLICT DO NOTHING
+    RETURNING workflow_id, queue_name
+)
+SELECT workflow_id, pg_notify('tandem_queue', queue_name) FROM inserted;
+
+-- name: schedules.unstarted
+-- Of the tick keys given (ticks schedules.enqueue skipped), those no workflow started by the scheduler runs: their
+-- ids are taken by workflows someone else enqueued. A statement of its own, so it sees rows committed while the
+-- insert waited for them.
+SELECT t.tick_key
+  FROM unnest(?::text[]) AS t(tick_key)
+ WHERE NOT EXISTS (SELECT 1 FROM tandem.workflow_status w WHERE w.scheduled_tick = t.tick_key);

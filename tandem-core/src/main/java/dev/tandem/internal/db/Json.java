@@ -174,6 +174,25 @@ public final class Json {
         return text == null || text.indexOf('\u0000') < 0 ? text : text.replace('\u0000', '\uFFFD');
     }
 
+    /** {@code {"type": ..., "message": ..., "stack": ..., "status": ...}}: a workflow's failure and how it ended. */
+    public String error(ErrorInfo error, String status) {
+        ObjectNode node = mapper.createObjectNode();
+        node.put("type", storable(error.type()));
+        node.put("message", storable(error.message()));
+        node.put("stack", storable(error.stack()));
+        node.put("status", status);
+        return node.toString();
+    }
+
+    /** The {@code status} of an error written by {@link #error(ErrorInfo, String)}; null if it has none. */
+    public @Nullable String readStatus(String json) {
+        try {
+            return textOrNull(mapper.readTree(json).get("status"));
+        } catch (JsonProcessingException e) {
+            return null;
+        }
+    }
+
     public ErrorInfo readError(@Nullable String json) {
         if (json == null) {
             return new ErrorInfo("unknown", null, null);

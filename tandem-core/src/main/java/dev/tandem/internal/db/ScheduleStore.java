@@ -9,10 +9,15 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The statements on {@code tandem.schedules} (SQL in {@code schedules.sql}). Every change runs in one transaction that
@@ -20,6 +25,7 @@ import org.jspecify.annotations.Nullable;
  * arithmetic stays out of this class. Thread-safe; holds no connection of its own.
  */
 public final class ScheduleStore {
+    private static final Logger log = LoggerFactory.getLogger(ScheduleStore.class);
     private final DataSource dataSource;
     private final Queries queries;
 
@@ -28,7 +34,7 @@ public final class ScheduleStore {
         this.queries = Queries.load();
         for (String name : List.of("schedules.list", "schedules.get", "schedules.lock", "schedules.now",
                 "schedules.lockDue", "schedules.upsert", "schedules.advance", "schedules.delete",
-                "schedules.queueExists", "schedules.enqueue")) {
+                "schedules.queueExists", "schedules.enqueue", "schedules.unstarted")) {
             queries.get(name); // fail at start, not mid-run, if the packaged SQL is incomplete
         }
     }
@@ -58,7 +64,10 @@ public final class ScheduleStore {
         List<Tick> ticks(ScheduleRow schedule, Instant now);
     }
 
-    /** One workflow to enqueue: its id and the tick, the workflow's input. */
+    /**
+     * One workflow to enqueue: its id, which is also the tick's key ({@code <schedule>@<tick>}, recorded in
+     * {@code scheduled_tick}), and the tick, the workflow's input.
+     */
     public record Tick(String workflowId, Instant tick) {}
 
     /** What a scheduler pass does with one due schedule. */
@@ -99,13 +108,8 @@ public final class ScheduleStore {
     }
 
     public boolean queueExists(String queue) throws SQLException {
-        try (Connection conn = dataSource.getConnection();
-                PreparedStatement ps = conn.prepareStatement(queries.get("schedules.queueExists"))) {
-            ps.setString(1, queue);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
-            }
+        try (Connection conn = dataSource.getConnection()) {
+            return queueExists(conn, queue);
         }
     }
 
@@ -147,8 +151,8 @@ public final class ScheduleStore {
 
     /**
      * Locks schedule {@code name} (so a scheduler pass cannot enqueue the same ticks at the same moment) and enqueues
-     * the ticks {@code choice} picks, skipping ids that exist, in one transaction. An exception from {@code choice}
-     * rolls back. Returns the ids enqueued; empty, with nothing written, if the schedule does not exist.
+     * the ticks {@code choice} picks, skipping ticks already started, in one transaction. An exception from
+     * {@code choice} rolls back. Returns the ids enqueued; empty, with nothing written, if the schedule does not exist.
      */
     public Optional<List<String>> enqueue(String name, TickChoice choice) throws SQLException {
         return inTransaction(conn -> {
@@ -212,21 +216,69 @@ public final class ScheduleStore {
         });
     }
 
+    /**
+     * Enqueues {@code ticks} on the caller's transaction, skipping those already started. A tick's id may be held by a
+     * workflow the scheduler did not start (anyone who may call {@code tandem.enqueue_workflow} can choose any id):
+     * that workflow is left alone and does not count as the tick, which is logged and run under
+     * {@code <schedule>@<tick>#<random UUID>} instead.
+     */
     private List<String> enqueue(Connection conn, ScheduleRow schedule, List<Tick> ticks) throws SQLException {
         if (ticks.isEmpty()) {
             return List.of();
         }
-        String[] ids = new String[ticks.size()];
+        if (!queueExists(conn, schedule.queue())) { // the rows are inserted here, not by enqueue_workflow, which checks
+            throw new SQLException("queue \"" + schedule.queue() + "\" of schedule '" + schedule.name()
+                    + "' does not exist", "22023");
+        }
+        List<String> enqueued = insert(conn, schedule, ticks, ticks.stream().map(Tick::workflowId).toList());
+        if (enqueued.size() == ticks.size()) {
+            return enqueued;
+        }
+        Set<String> skipped = new HashSet<>();
+        for (Tick tick : ticks) {
+            skipped.add(tick.workflowId());
+        }
+        skipped.removeAll(enqueued);
+        Set<String> unstarted = new HashSet<>();
+        try (PreparedStatement ps = conn.prepareStatement(queries.get("schedules.unstarted"))) {
+            ps.setArray(1, conn.createArrayOf("text", skipped.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    unstarted.add(rs.getString(1));
+                }
+            }
+        }
+        List<Tick> displaced = ticks.stream().filter(t -> unstarted.contains(t.workflowId())).toList();
+        if (displaced.isEmpty()) {
+            return enqueued;
+        }
+        List<String> ids = displaced.stream().map(t -> t.workflowId() + "#" + UUID.randomUUID()).toList();
+        for (int i = 0; i < displaced.size(); i++) {
+            log.error("schedule '{}': workflow id '{}' is already used by a workflow the scheduler did not start"
+                    + " (enqueued by someone else); it does not count as the tick, which runs as '{}'. Find out who"
+                    + " enqueued it: SELECT * FROM tandem.workflows WHERE workflow_id = '{}'", schedule.name(),
+                    displaced.get(i).workflowId(), ids.get(i), displaced.get(i).workflowId());
+        }
+        List<String> all = new ArrayList<>(enqueued);
+        all.addAll(insert(conn, schedule, displaced, ids));
+        return all;
+    }
+
+    /** Inserts {@code ticks} under {@code ids} (one each); returns the ids inserted. */
+    private List<String> insert(Connection conn, ScheduleRow schedule, List<Tick> ticks, List<String> ids)
+            throws SQLException {
+        String[] keys = new String[ticks.size()];
         String[] times = new String[ticks.size()];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = ticks.get(i).workflowId();
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = ticks.get(i).workflowId();
             times[i] = ticks.get(i).tick().toString();
         }
         try (PreparedStatement ps = conn.prepareStatement(queries.get("schedules.enqueue"))) {
             ps.setString(1, schedule.workflowName());
             ps.setString(2, schedule.queue());
-            ps.setArray(3, conn.createArrayOf("text", ids));
-            ps.setArray(4, conn.createArrayOf("text", times));
+            ps.setArray(3, conn.createArrayOf("text", ids.toArray()));
+            ps.setArray(4, conn.createArrayOf("text", keys));
+            ps.setArray(5, conn.createArrayOf("text", times));
             List<String> enqueued = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -234,6 +286,16 @@ public final class ScheduleStore {
                 }
             }
             return enqueued;
+        }
+    }
+
+    private boolean queueExists(Connection conn, String queue) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement(queries.get("schedules.queueExists"))) {
+            ps.setString(1, queue);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
         }
     }
 

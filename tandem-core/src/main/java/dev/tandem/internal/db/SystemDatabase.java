@@ -55,7 +55,7 @@ public final class SystemDatabase {
                 "loadWorkflow", "registerExecutor", "heartbeat", "expireExecutor", "claimOrphans",
                 "forgetDeadExecutors", "takeMessage", "setEvent", "getEvent", "writeStream", "readStream",
                 "workflowState", "startChild", "setTimeout", "expireDeadlines", "cancelWorkflowTree", "registerNames",
-                "ownedRunning", "reclaimOwned", "countAttempt")) {
+                "ownedRunning", "reclaimOwned", "countAttempt", "existingChild")) {
             queries.get(name); // fail at start, not mid-run, if the packaged SQL is incomplete
         }
     }
@@ -690,8 +690,17 @@ public final class SystemDatabase {
         }
     }
 
-    /** Inserts a child RUNNING under {@code executorId} on the caller's transaction; false if the id existed. */
-    public boolean startChild(Connection conn, String childId, String name, String inputJson, String executorId,
+    /**
+     * How {@link #startChild} went: {@code inserted}, or the workflow that already held the id (its name and parent;
+     * both null if there is none, e.g. the parent's own row is gone).
+     */
+    public record ChildStart(boolean inserted, @Nullable String existingName, @Nullable String existingParentId) {}
+
+    /**
+     * Inserts a child RUNNING under {@code executorId} on the caller's transaction; if the id is taken, reads who
+     * holds it, on the same transaction.
+     */
+    public ChildStart startChild(Connection conn, String childId, String name, String inputJson, String executorId,
             UUID incarnation, @Nullable Long timeoutMillis, String parentId) throws SQLException {
         try (PreparedStatement ps = conn.prepareStatement(queries.get("startChild"))) {
             ps.setString(1, childId);
@@ -703,7 +712,16 @@ public final class SystemDatabase {
             ps.setString(7, incarnation.toString());
             ps.setString(8, parentId);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
+                if (rs.next()) {
+                    return new ChildStart(true, null, null);
+                }
+            }
+        }
+        try (PreparedStatement ps = conn.prepareStatement(queries.get("existingChild"))) {
+            ps.setString(1, childId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? new ChildStart(false, rs.getString(1), rs.getString(2))
+                        : new ChildStart(false, null, null);
             }
         }
     }

@@ -727,7 +727,7 @@ public final class Engine implements AutoCloseable {
             }
         } catch (SQLException e) {
             if ("23505".equals(e.getSQLState())) {
-                throw new WorkflowConflictException(e.getMessage());
+                throw enqueueConflict(name, options.workflowId(), e);
             }
             if ("22023".equals(e.getSQLState())) {
                 throw new IllegalArgumentException(e.getMessage(), e);
@@ -735,6 +735,26 @@ public final class Engine implements AutoCloseable {
             throw new TandemException("failed to enqueue workflow '" + name + "': " + e.getMessage(), e);
         }
         return new Handle<>(this, id, null);
+    }
+
+    /**
+     * The SQL function does not say whose an id is (its caller may be a role that cannot read workflows); this
+     * engine's role can, so a Java caller is told, as {@code start} tells it.
+     */
+    private WorkflowConflictException enqueueConflict(String name, @Nullable String id, SQLException e) {
+        if (id != null) {
+            try {
+                WorkflowRow row = db.loadWorkflow(id).orElse(null);
+                if (row != null && !row.name().equals(name)) {
+                    return new WorkflowConflictException("workflow id '" + id + "' is already used by an execution"
+                            + " of '" + row.name() + "', not '" + name + "'; workflow ids must be unique across"
+                            + " workflow types");
+                }
+            } catch (SQLException ignored) {
+                // The database's own message says enough.
+            }
+        }
+        return new WorkflowConflictException(e.getMessage());
     }
 
     private String enqueueOn(Connection conn, String name, String inputJson, dev.tandem.EnqueueOptions o)

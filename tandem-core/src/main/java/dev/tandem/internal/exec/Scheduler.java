@@ -27,8 +27,11 @@ import org.slf4j.LoggerFactory;
  * <p>Exactly once: a pass locks the due rows of {@code tandem.schedules} with {@code FOR UPDATE SKIP LOCKED}, enqueues
  * their ticks and moves {@code next_tick} past them in one transaction, so of several executors one enqueues a given
  * tick and the others skip the row or find it no longer due. Behind that, each tick's workflow id is deterministic
- * ({@code <schedule>@<tick in UTC, ISO-8601>}) and an existing id enqueues nothing: a backfill or a trigger that
- * overlaps a pass cannot start a tick twice either. The database's clock decides what is due.
+ * ({@code <schedule>@<tick in UTC, ISO-8601>}) and recorded as its key ({@code scheduled_tick}, unique, written only
+ * by the scheduler): a backfill or a trigger that overlaps a pass cannot start a tick twice either. An id is not
+ * proof of a tick, as anyone allowed to call {@code tandem.enqueue_workflow} may choose it: a workflow under a tick's
+ * id without its key is left alone, logged, and the tick runs under {@code <tick id>#<random UUID>}. The database's
+ * clock decides what is due.
  */
 public final class Scheduler {
     private static final Logger log = LoggerFactory.getLogger(Scheduler.class);

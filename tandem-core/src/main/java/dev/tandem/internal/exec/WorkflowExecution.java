@@ -2,6 +2,7 @@ package dev.tandem.internal.exec;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.tandem.NonDeterministicWorkflowException;
+import dev.tandem.ResultTimeoutException;
 import dev.tandem.StepFailedException;
 import dev.tandem.StepFunction;
 import dev.tandem.StartOptions;
@@ -10,7 +11,9 @@ import dev.tandem.TandemException;
 import dev.tandem.TransactionFunction;
 import dev.tandem.TransactionOptions;
 import dev.tandem.Workflow;
+import dev.tandem.WorkflowConflictException;
 import dev.tandem.WorkflowContext;
+import dev.tandem.WorkflowFailedException;
 import dev.tandem.WorkflowHandle;
 import dev.tandem.WorkflowStatus;
 import dev.tandem.internal.db.GuardedConnection;
@@ -20,6 +23,7 @@ import dev.tandem.internal.db.Rows.FinishRow;
 import dev.tandem.internal.db.Rows.StepRow;
 import dev.tandem.internal.db.SqlErrors;
 import dev.tandem.internal.db.SystemDatabase.Taken;
+import dev.tandem.internal.db.SystemDatabase.ChildStart;
 import dev.tandem.internal.exec.ExecutionControl.Kind;
 import dev.tandem.internal.exec.Waiters.Wakeup;
 import java.time.Duration;
@@ -58,6 +62,7 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     private static final String SET_EVENT = "SET_EVENT";
     private static final String WRITE_STREAM = "WRITE_STREAM";
     private static final String CHILD = "CHILD";
+    private static final String CHILD_RESULT = "CHILD_RESULT";
     /** On platform threads a wait for a message blocks this long before it parks (most replies come sooner). */
     private static final long BLOCK_BEFORE_PARKING_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
@@ -83,10 +88,15 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     private @Nullable Thread thread;
     private @Nullable RuntimeException fatal; // non-determinism: sticks even if the workflow catches it
     private @Nullable ExecutionControl halted; // parked: sticks even if the workflow catches it
-    /** How children this workflow waited for ended; kept across parked replays so each is read once. */
+    /**
+     * How children ended, for waits that histories of earlier versions did not record (see {@link #awaitChild}); kept
+     * across parked replays so each is read once.
+     */
     private Map<String, Outcome> childOutcomes = new HashMap<>();
     /** Replays in a row after transient failures (the next one waits longer); kept across replays. */
     private int transientReplays;
+    /** Deadlines (nanoTime) of waits for children that have not ended, kept across parked replays of the wait. */
+    private Map<String, Long> childWaitDeadlines = new HashMap<>();
 
     WorkflowExecution(Engine engine, RegisteredWorkflow<I, O> workflow, String workflowId, long epoch, I input,
             boolean recovered, @Nullable String queueName, CompletableFuture<Outcome> outcome) {
@@ -121,6 +131,7 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     void continueFrom(WorkflowExecution<I, O> earlier) {
         this.childOutcomes = earlier.childOutcomes;
         this.transientReplays = earlier.transientReplays;
+        this.childWaitDeadlines = earlier.childWaitDeadlines;
     }
 
     long epoch() {
@@ -722,12 +733,26 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         Long timeoutMillis = options.timeout() == null ? null : options.timeout().toMillis();
         boolean[] inserted = new boolean[1];
         transactional(CHILD, name, pos, TransactionOptions.defaults(), conn -> {
-            inserted[0] = engine.db().startChild(conn, childId, name, inputJson, engine.executorId(),
-                    engine.incarnation(), timeoutMillis,
-                    workflowId);
+            ChildStart start = engine.db().startChild(conn, childId, name, inputJson, engine.executorId(),
+                    engine.incarnation(), timeoutMillis, workflowId);
+            if (!start.inserted() && start.existingName() != null && !isOwnChild(start, name)) {
+                // Ids are predictable, and a role that may only enqueue can take one first: what it planted must
+                // not pass for this parent's child. Thrown in the transaction, so the failure is the checkpoint.
+                throw new WorkflowConflictException("child workflow id '" + childId + "' is already used by a"
+                        + " workflow that parent '" + workflowId + "' did not start; a parent only re-attaches to a"
+                        + " child it started itself (same workflow '" + name + "', parent_workflow_id '" + workflowId
+                        + "'). Find out who enqueued '" + childId + "', remove it or give the child another id, then"
+                        + " resume '" + workflowId + "'");
+            }
+            inserted[0] = start.inserted();
             return childId;
         });
         return new ChildHandle<>(this, engine.runChild(registered, childId, childInput, inserted[0]));
+    }
+
+    /** Whether the workflow that held the id is this parent's own child: a replay meeting what it started before. */
+    private boolean isOwnChild(ChildStart start, String name) {
+        return name.equals(start.existingName()) && workflowId.equals(start.existingParentId());
     }
 
     /** Whether a wait for a child can be a wait of this execution: called by its own code, outside any step. */
@@ -738,26 +763,98 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     /**
      * Waits for a child to end, like any other wait of the workflow (it parks on platform threads): woken when a
      * child that runs here ends (however it came to run here: started, or recovered), and looking every second for
-     * one that runs elsewhere. Not a checkpoint: a child's
-     * outcome, once it has ended, does not change, so a replay reads the same.
+     * one that runs elsewhere. What the wait saw, the child's outcome or that the wait timed out, is recorded at the
+     * next position as a {@code CHILD_RESULT} checkpoint, and a replay returns (or throws) that: a child may end
+     * otherwise later (resumed after it failed, or ended after the wait gave up), and the parent's path must not
+     * change with it. A failure or a timeout is recorded as an error, so resuming a parent that failed right after it
+     * re-reads the child, as it re-runs a failed step.
+     *
+     * <p>Histories recorded before these checkpoints existed have the parent's next call right after the CHILD
+     * checkpoint. So if the next position holds anything but a {@code CHILD_RESULT}, this wait takes no position and
+     * reads the child's outcome, as those versions did; at the end of such a history (nothing recorded next) it is
+     * recorded like any new wait. The price: code that now waits where its recorded run made another call is not
+     * reported as non-deterministic (code that no longer waits where a run did is).
      */
     <R> R awaitChild(Handle<R> child, Duration timeout) {
+        StepRow next = recorded.get(position + 1);
+        if (next != null && !next.kind().equals(CHILD_RESULT)) {
+            return awaitChildUnrecorded(child, timeout);
+        }
+        String name = "result:" + child.workflowId();
+        int pos = begin("child result", name, this, this);
+        if (next != null) {
+            checkRecorded(next, CHILD_RESULT, name, pos);
+            return replayObservation(next, child, pos);
+        }
+        Instant startedAt = Instant.now();
+        Outcome ended = waitForChild(child, timeout, pos + ":" + child.workflowId());
+        if (ended == null) {
+            ResultTimeoutException timedOut = child.timedOut(timeout);
+            record(checkpoint(pos, name, CHILD_RESULT, null, null,
+                    engine.json().error(ResultTimeoutException.class.getName(), timedOut.getMessage(), null),
+                    startedAt));
+            throw timedOut;
+        }
+        if (ended instanceof Outcome.Failed failed) {
+            record(checkpoint(pos, name, CHILD_RESULT, null, null,
+                    engine.json().error(failed.error(), failed.status().name()), startedAt));
+        } else {
+            Object output = ((Outcome.Succeeded) ended).output();
+            String json;
+            try {
+                json = engine.json().write(output);
+            } catch (JsonProcessingException e) { // it was stored as JSON when the child ended
+                throw new TandemException("the output of child workflow '" + child.workflowId() + "' cannot be"
+                        + " recorded by its parent '" + workflowId + "': " + e.getOriginalMessage(), e);
+            }
+            record(checkpoint(pos, name, CHILD_RESULT, json, Json.typeName(output), null, startedAt));
+        }
+        return child.unwrap(ended);
+    }
+
+    /** A wait for a child in a history of an earlier version, which did not record it (see {@link #awaitChild}). */
+    private <R> R awaitChildUnrecorded(Handle<R> child, Duration timeout) {
         Outcome known = childOutcomes.get(child.workflowId());
         if (known != null) {
             return child.unwrap(known);
         }
-        long deadline = System.nanoTime() + timeout.toNanos();
+        Outcome ended = waitForChild(child, timeout, "unrecorded:" + position + ":" + child.workflowId());
+        if (ended == null) {
+            throw child.timedOut(timeout);
+        }
+        childOutcomes.put(child.workflowId(), ended);
+        return child.unwrap(ended);
+    }
+
+    /** What a recorded {@code CHILD_RESULT} says: the child's output, or its failure or the timeout, thrown. */
+    private <R> R replayObservation(StepRow row, Handle<R> child, int pos) {
+        if (row.error() == null) {
+            return replay(row, CHILD_RESULT, row.name(), pos);
+        }
+        ErrorInfo info = engine.json().readError(row.error());
+        if (info.type().equals(ResultTimeoutException.class.getName())) {
+            throw new ResultTimeoutException(Objects.requireNonNullElse(info.message(), "timed out"));
+        }
+        String status = engine.json().readStatus(row.error());
+        throw new WorkflowFailedException(child.workflowId(),
+                status != null ? WorkflowStatus.valueOf(status) : WorkflowStatus.ERROR, info.type(), info.message(),
+                info.stack());
+    }
+
+    /**
+     * Waits until the child has ended and returns how, or null once {@code timeout} has passed. The deadline is kept
+     * under {@code waitKey} across parked replays of this wait, which would otherwise each start it again.
+     */
+    private @Nullable Outcome waitForChild(Handle<?> child, Duration timeout, String waitKey) {
+        long deadline = childWaitDeadlines.computeIfAbsent(waitKey, k -> System.nanoTime() + timeout.toNanos());
         Wakeup wakeup = engine.waiters().register(workflowId, Waiters.CHILD | Waiters.CANCEL);
         try {
             while (true) {
                 Outcome ended = child.endedOutcome();
-                if (ended != null) {
-                    childOutcomes.put(child.workflowId(), ended);
-                    return child.unwrap(ended);
-                }
                 long now = System.nanoTime();
-                if (now - deadline >= 0) {
-                    throw child.timedOut(timeout);
+                if (ended != null || now - deadline >= 0) {
+                    childWaitDeadlines.remove(waitKey);
+                    return ended;
                 }
                 long until;
                 if (child.runsHere()) {
@@ -900,6 +997,7 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
             case SET_EVENT -> "setEvent";
             case WRITE_STREAM -> "writeStream";
             case CHILD -> "child workflow";
+            case CHILD_RESULT -> "child result";
             default -> "step";
         };
     }
