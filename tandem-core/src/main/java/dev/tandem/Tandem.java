@@ -92,7 +92,7 @@ public final class Tandem implements AutoCloseable {
      * @throws IllegalArgumentException if no workflow has this id
      */
     public void cancel(String workflowId) {
-        engine.control("cancelWorkflow", "cancel", workflowId);
+        engine.control().control("cancelWorkflow", "cancel", workflowId);
     }
 
     /**
@@ -103,7 +103,7 @@ public final class Tandem implements AutoCloseable {
      * @throws IllegalArgumentException if no workflow has this id, or it already succeeded
      */
     public void resume(String workflowId) {
-        engine.control("resumeWorkflow", "resume", workflowId);
+        engine.control().control("resumeWorkflow", "resume", workflowId);
     }
 
     /**
@@ -113,12 +113,12 @@ public final class Tandem implements AutoCloseable {
      * @throws IllegalArgumentException if no workflow has this id, or the message cannot be stored as JSON
      */
     public void send(String workflowId, @Nullable String topic, Object message, @Nullable String idempotencyKey) {
-        engine.send(workflowId, topic, message, idempotencyKey);
+        engine.control().send(workflowId, topic, message, idempotencyKey);
     }
 
     /** {@link #send(String, String, Object, String)} without an idempotency key. */
     public void send(String workflowId, @Nullable String topic, Object message) {
-        engine.send(workflowId, topic, message, null);
+        engine.control().send(workflowId, topic, message, null);
     }
 
     /**
@@ -128,7 +128,7 @@ public final class Tandem implements AutoCloseable {
      * @throws IllegalArgumentException if no workflow has this id
      */
     public void cancel(String workflowId, boolean includeChildren) {
-        engine.cancel(workflowId, includeChildren);
+        engine.control().cancel(workflowId, includeChildren);
     }
 
     /**
@@ -140,7 +140,7 @@ public final class Tandem implements AutoCloseable {
      * @throws IllegalArgumentException if an argument is null or the timeout negative
      */
     public <T> @Nullable T getEvent(String workflowId, String key, Class<T> type, Duration timeout) {
-        return engine.getEvent(workflowId, key, type, timeout);
+        return engine.control().getEvent(workflowId, key, type, timeout);
     }
 
     /**
@@ -151,7 +151,7 @@ public final class Tandem implements AutoCloseable {
      * @throws IllegalArgumentException if no workflow has this id, or an argument is null
      */
     public <T> java.util.stream.Stream<T> readStream(String workflowId, String key, Class<T> type) {
-        return engine.readStream(workflowId, key, type);
+        return engine.control().readStream(workflowId, key, type);
     }
 
     /**
@@ -286,12 +286,12 @@ public final class Tandem implements AutoCloseable {
 
         @Override
         public WorkflowHandle<O> start(I input) {
-            return engine.start(name, input, StartOptions.defaults(), false);
+            return engine.starting().start(name, input, StartOptions.defaults(), false);
         }
 
         @Override
         public WorkflowHandle<O> start(I input, StartOptions options) {
-            return engine.start(name, input, options, false);
+            return engine.starting().start(name, input, options, false);
         }
 
         @Override
@@ -300,17 +300,17 @@ public final class Tandem implements AutoCloseable {
                 throw new IllegalArgumentException("tx must not be null; use enqueue(input, options) for a"
                         + " transaction of its own");
             }
-            return engine.enqueue(tx, name, input, options);
+            return engine.starting().enqueue(tx, name, input, options);
         }
 
         @Override
         public WorkflowHandle<O> enqueue(I input, EnqueueOptions options) {
-            return engine.enqueue(null, name, input, options);
+            return engine.starting().enqueue(null, name, input, options);
         }
 
         @Override
         public O run(I input, StartOptions options) {
-            return engine.<I, O>start(name, input, options, true).result(RUN_WAIT);
+            return engine.starting().<I, O>start(name, input, options, true).result(RUN_WAIT);
         }
 
         @Override

@@ -40,21 +40,26 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One executor: runs workflow executions, writes their checkpoints through the group committer, sends heartbeats,
- * and recovers executions orphaned by dead executors (or by its own previous incarnation, at start).
+ * One executor, and the composition root of its parts: it builds them, starts and stops them in order, and holds the
+ * registry of workflows. The work itself is done by the parts:
  *
- * <p>Ownership: a RUNNING workflow row names the executor that runs it. An executor writes checkpoints and final
- * statuses only for rows it owns, and recovery changes the owner atomically ({@code FOR UPDATE SKIP LOCKED}), so at
- * most one live executor works on an execution at a time; an executor that was presumed dead but is not (a long GC
- * pause) finds its writes refused and stops. Transactional steps do not even need that fence: their checkpoint's
- * primary key refuses a second commit of the same position.
+ * <ul>
+ *   <li>{@link Starting}: start and enqueue; {@link Control}: cancel, resume, send, getEvent, readStream;
+ *   <li>{@link Executions}: the executions this executor runs and every transition of their lives;
+ *   <li>{@link GroupCommitter}: their starts, checkpoints and final statuses, many per commit;
+ *   <li>{@link Maintenance}: heartbeat, recovery of dead executors' work, reconciliation of this executor's own rows,
+ *       deadlines, cron, unknown workflows, retention;
+ *   <li>{@link QueueWorker}: claims from queues; {@link Waiters} and {@code Notifications}: waits and wake-ups.
+ * </ul>
+ *
+ * <p>Ownership: a RUNNING workflow row names its owner (executor id, incarnation, and an ownership epoch that every
+ * change of owner increments). An execution writes only while the row still carries its epoch, so at most one
+ * execution commits for a workflow at a time; one that was presumed dead but is not (a long GC pause), or that runs
+ * in a second process started with the same executor id, finds its writes refused and stops. Transactional steps do
+ * not even need that fence for exactly-once: their checkpoint's primary key refuses a second commit of a position.
  */
 public final class Engine implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Engine.class);
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
-    private static final int RECOVERY_BATCH = 100;
-    private static final int UNKNOWN_CHECK_ROUNDS = 10; // maintenance rounds between checks for workflows nobody runs
-    private static final int RECONCILE_ROUNDS = 5; // maintenance rounds between reconciliations of this executor's rows
 
     private enum State { NEW, STARTED, STOPPING, STOPPED }
 
@@ -64,25 +69,20 @@ public final class Engine implements AutoCloseable {
     private final Json json;
     private final Admin admin;
     private final Scheduler scheduler;
+    private final Executions executions;
+    private final Starting starting;
+    private final Control control;
+    private final Maintenance maintenance;
     private final UUID incarnation = UUID.randomUUID();
     private final Map<String, RegisteredWorkflow<?, ?>> registry = new ConcurrentHashMap<>();
-    private final Map<String, WorkflowExecution<?, ?>> running = new ConcurrentHashMap<>();
-    /** How many of {@code running} came from each queue; a replay replaces its entry and keeps the count. */
-    private final Map<String, AtomicInteger> runningPerQueue = new ConcurrentHashMap<>();
     private final ClassLoader classLoader;
     private volatile State state = State.NEW;
     private @Nullable GroupCommitter committer;
     private @Nullable ExecutorService workflowThreads;
-    private @Nullable ScheduledExecutorService maintenance;
-    private @Nullable ScheduledExecutorService heartbeats;
-    private volatile boolean heartbeatWarned;
-    private @Nullable QueueWorker queueWorker;
     private @Nullable ScheduledExecutorService timer;
     private @Nullable Waiters waiters;
     private @Nullable Notifications notifications;
     private @Nullable Thread queueThread;
-    private long maintenanceRounds;
-    private boolean databaseWarned;
 
     public Engine(EngineConfig config) {
         this.config = config;
@@ -91,6 +91,10 @@ public final class Engine implements AutoCloseable {
         this.json = new Json(config.objectMapper());
         this.admin = new Admin(this, config.dataSource(), config.retention());
         this.scheduler = new Scheduler(config.dataSource());
+        this.executions = new Executions(this, db);
+        this.starting = new Starting(this, db, executions);
+        this.control = new Control(this, db);
+        this.maintenance = new Maintenance(this, config, db, executions);
         ClassLoader context = Thread.currentThread().getContextClassLoader();
         this.classLoader = context != null ? context : Engine.class.getClassLoader();
     }
@@ -106,6 +110,32 @@ public final class Engine implements AutoCloseable {
 
     SystemDatabase db() {
         return db;
+    }
+
+    EngineConfig config() {
+        return config;
+    }
+
+    /** Start and enqueue (Tandem's and Workflow's methods of those names). */
+    public Starting starting() {
+        return starting;
+    }
+
+    /** Cancel, resume, send, getEvent, readStream (Tandem's methods of those names). */
+    public Control control() {
+        return control;
+    }
+
+    Executions executions() {
+        return executions;
+    }
+
+    Map<String, RegisteredWorkflow<?, ?>> registry() {
+        return registry;
+    }
+
+    List<String> workflowNames() {
+        return new ArrayList<>(registry.keySet());
     }
 
     /** Listing, fork and deletion of workflows (Tandem's operator methods). */
@@ -142,6 +172,18 @@ public final class Engine implements AutoCloseable {
 
     boolean isStopping() {
         return state != State.STARTED;
+    }
+
+    void checkStarted(String action) {
+        if (state != State.STARTED) {
+            throw new IllegalStateException("cannot " + action + ": the engine is "
+                    + (state == State.NEW ? "not started yet; call Tandem.start() first" : "stopped"));
+        }
+    }
+
+    /** The waiters, or null before start. */
+    @Nullable Waiters waitersIfStarted() {
+        return waiters;
     }
 
     Waiters waiters() {
@@ -211,8 +253,7 @@ public final class Engine implements AutoCloseable {
             Migrator.verify(db.dataSource());
         }
         try {
-            db.registerExecutor(config.executorId(), incarnation, hostname(), ProcessHandle.current().pid(),
-                    new ArrayList<>(registry.keySet()));
+            registerExecutor();
         } catch (SQLException e) {
             throw new TandemException("failed to register executor '" + config.executorId() + "': "
                     + e.getMessage(), e);
@@ -225,11 +266,6 @@ public final class Engine implements AutoCloseable {
             throw new TandemException("failed to declare queues " + config.queues().keySet() + ": " + e.getMessage(), e);
         }
         committer = new GroupCommitter(db, config.executorId(), incarnation);
-        heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "tandem-heartbeat");
-            t.setDaemon(true);
-            return t;
-        });
         ScheduledExecutorService timerThread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tandem-timer");
             t.setDaemon(true);
@@ -240,28 +276,19 @@ public final class Engine implements AutoCloseable {
         waiters = w;
         notifications = new Notifications(db.engineDataSource(), w);
         notifications.start();
-        workflowThreads = WorkflowThreads.create(config.virtualThreads(), config.maxConcurrentWorkflows());
+        ExecutorService threads = WorkflowThreads.create(config.virtualThreads(), config.maxConcurrentWorkflows());
+        workflowThreads = threads;
+        executions.attach(threads, timerThread);
         state = State.STARTED;
-        recoverOrphans(config.executorId()); // our previous incarnation's work first, then any dead executor's
-        maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "tandem-maintenance");
-            t.setDaemon(true);
-            return t;
-        });
-        long period = config.heartbeatInterval().toMillis();
-        heartbeats.scheduleAtFixedRate(this::heartbeat, period, period, TimeUnit.MILLISECONDS);
-        maintenance.scheduleWithFixedDelay(this::maintain, period, period, TimeUnit.MILLISECONDS);
+        maintenance.recoverOrphans(config.executorId()); // our previous incarnation's work first
+        maintenance.start();
         if (!registry.isEmpty()) {
-            QueueWorker worker = new QueueWorker(db, config.executorId(), incarnation,
-                    new ArrayList<>(registry.keySet()),
-                    config.pollInterval(), config.maxConcurrentWorkflows(), this::runningInQueue,
+            QueueWorker worker = new QueueWorker(db, config.executorId(), incarnation, workflowNames(),
+                    config.pollInterval(), config.maxConcurrentWorkflows(), executions::runningInQueue,
                     new QueueWorker.Sink() {
                         @Override
                         public void run(ClaimedRow row, String queue) {
-                            RegisteredWorkflow<?, ?> workflow = registry.get(row.name());
-                            if (workflow != null) {
-                                resume(workflow, row.workflowId(), row.input(), row.attempts(), queue, row.epoch());
-                            }
+                            executions.resumeClaimed(row, queue);
                         }
 
                         @Override
@@ -269,7 +296,7 @@ public final class Engine implements AutoCloseable {
                             return isStopping();
                         }
                     });
-            queueWorker = worker;
+            executions.attach(worker);
             queueThread = new Thread(worker, "tandem-queue-worker");
             queueThread.setDaemon(true);
             queueThread.start();
@@ -291,6 +318,12 @@ public final class Engine implements AutoCloseable {
                     + (root != e ? " (" + root.getMessage() + ")" : "")
                     + "; check that PostgreSQL is running and that the URL, user and password are right", e);
         }
+    }
+
+    /** Registers this executor (and the workflow names it runs) in tandem.executors. */
+    void registerExecutor() throws SQLException {
+        db.registerExecutor(config.executorId(), incarnation, hostname(), ProcessHandle.current().pid(),
+                workflowNames());
     }
 
     private static String hostname() {
@@ -330,9 +363,7 @@ public final class Engine implements AutoCloseable {
     /** Stops every part that was started, in order; safe to call on a partly started engine. */
     private void stopParts() {
         long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
-        if (maintenance != null) {
-            maintenance.shutdownNow();
-        }
+        maintenance.stopMaintenance();
         if (waiters != null) {
             waiters.signalAll(); // waiting executions see the engine stopping and unwind
         }
@@ -351,7 +382,7 @@ public final class Engine implements AutoCloseable {
             try {
                 if (!workflowThreads.awaitTermination(millisUntil(deadline), TimeUnit.MILLISECONDS)) {
                     log.info("{} workflows still running at shutdown; they will be recovered from their checkpoints",
-                            running.size());
+                            executions.size());
                     workflowThreads.shutdownNow();
                     workflowThreads.awaitTermination(5, TimeUnit.SECONDS);
                 }
@@ -359,153 +390,27 @@ public final class Engine implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        if (heartbeats != null) {
-            heartbeats.shutdownNow();
-        }
+        maintenance.stopHeartbeat(); // only now: until the executions stopped, nobody may take them over
         if (committer != null) {
             committer.close(Math.max(1000, millisUntil(deadline)));
         }
         if (notifications != null) {
             notifications.close();
         }
-        for (WorkflowExecution<?, ?> e : running.values()) {
-            e.outcome().complete(new Outcome.Unknown());
-        }
-        running.clear();
+        executions.abandonAll();
     }
 
     private static long millisUntil(long deadlineNanos) {
         return Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
     }
 
-    // ---- starting and finding executions ----
-
-    /**
-     * Starts an execution; with {@code inline} it then runs on the calling thread before this returns (if this call
-     * started it), otherwise on a workflow thread.
-     */
-    public <I, O> WorkflowHandle<O> start(String name, I input, StartOptions options, boolean inline) {
-        if (options == null) {
-            throw new IllegalArgumentException("options must not be null; use StartOptions.defaults()");
-        }
-        @SuppressWarnings("unchecked")
-        RegisteredWorkflow<I, O> workflow = (RegisteredWorkflow<I, O>) registry.get(name);
-        if (workflow == null) {
-            throw new IllegalArgumentException("unknown workflow '" + name + "'; register it before start()");
-        }
-        if (state != State.STARTED) {
-            throw new IllegalStateException("cannot start workflow '" + name + "': the engine is "
-                    + (state == State.NEW ? "not started yet; call Tandem.start() first" : "stopped"));
-        }
-        String inputJson = encodeInput(workflow, input);
-        String id = options.workflowId() != null ? options.workflowId() : UUID.randomUUID().toString();
-
-        // A started workflow's row is inserted with ownership epoch 1 (groupCommit.started).
-        WorkflowExecution<I, O> execution =
-                new WorkflowExecution<>(this, workflow, id, 1, input, false, null, new CompletableFuture<>());
-        WorkflowExecution<?, ?> already = running.putIfAbsent(id, execution);
-        if (already != null) {
-            return existing(id, name, already);
-        }
-        boolean inserted;
-        try {
-            Long timeoutMillis = options.timeout() == null ? null : options.timeout().toMillis();
-            inserted = committer().start(new StartRow(id, name, null, inputJson, timeoutMillis),
-                    START_TIMEOUT.toNanos());
-        } catch (GroupCommitter.WriteTimeoutException e) {
-            drop(execution);
-            throw new TandemException("the database did not confirm the start of workflow '" + id + "' within "
-                    + START_TIMEOUT + " (is it reachable?); nothing was written, so starting it again is safe");
-        } catch (GroupCommitter.WriteOutcomeUnknownException e) {
-            drop(execution); // if the insert did land, reconciliation finds the row and runs it here
-            throw new TandemException("the database did not confirm the start of workflow '" + id + "' within "
-                    + START_TIMEOUT + " (is it reachable?), and it may have been written: if it was, this executor"
-                    + " runs it once the database answers. Start it again with the same id ('" + id + "'), which"
-                    + " never starts it twice, or look it up with handle(\"" + id + "\")");
-        } catch (SQLException | RuntimeException e) {
-            drop(execution);
-            if (e instanceof SQLException && SqlErrors.classify(e) == SqlErrors.Kind.DATA) {
-                throw new IllegalArgumentException("PostgreSQL cannot store the start of workflow '" + id + "': "
-                        + e.getMessage(), e);
-            }
-            throw new TandemException("failed to start workflow '" + id + "': " + e.getMessage(), e);
-        }
-        if (inserted) {
-            if (inline) {
-                execution.run();
-            } else {
-                dispatch(execution);
-            }
-            return new Handle<>(this, id, execution.outcome());
-        }
-        drop(execution); // the id existed before: whatever runs it, the database has its outcome
-        WorkflowRow row = loadWorkflow(id);
-        if (!row.name().equals(name)) {
-            throw new WorkflowConflictException("workflow id '" + id + "' is already used by an execution of '"
-                    + row.name() + "', not '" + name + "'; workflow ids must be unique across workflow types");
-        }
-        if (row.status().equals("RUNNING") && config.executorId().equals(row.executorId())
-                && incarnation.toString().equals(row.incarnation()) && !running.containsKey(id)) {
-            // Our own insert landed but its acknowledgement was lost and the retry found the row: run it.
-            resume(workflow, row.workflowId(), row.input(), row.attempts(), null, row.epoch());
-            WorkflowExecution<?, ?> now = running.get(id);
-            return new Handle<>(this, id, now != null ? now.outcome() : null);
-        }
-        return new Handle<>(this, id, null);
-    }
-
-    /**
-     * Forgets an execution this process will not run. Other callers may already hold a handle on it (they started the
-     * same id at the same moment), so its outcome is completed as unknown: their handles then read the database.
-     */
-    private void drop(WorkflowExecution<?, ?> execution) {
-        forget(execution);
-        execution.outcome().complete(new Outcome.Unknown());
-        freedSlot(execution);
-    }
-
-    /** Removes an execution from the running ones, keeping the per-queue counts in step. */
-    private void forget(WorkflowExecution<?, ?> execution) {
-        if (running.remove(execution.workflowId(), execution) && execution.queueName() != null) {
-            queueCount(execution.queueName()).decrementAndGet();
-        }
-    }
-
-    private AtomicInteger queueCount(String queue) {
-        return runningPerQueue.computeIfAbsent(queue, q -> new AtomicInteger());
-    }
-
-    /** Checks a caller's input (not null, of the registered type, storable) and encodes it; writes nothing. */
-    String encodeInput(RegisteredWorkflow<?, ?> workflow, @Nullable Object input) {
-        String name = workflow.name();
-        if (input == null) {
-            throw new IllegalArgumentException("the input of workflow '" + name + "' must not be null");
-        }
-        if (!workflow.inputType().isInstance(input)) {
-            throw new IllegalArgumentException("the input of workflow '" + name + "' must be a "
-                    + workflow.inputType().getName() + " (was " + input.getClass().getName() + ")");
-        }
-        try {
-            return json.write(input);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("the input of workflow '" + name + "' cannot be stored as JSON: "
-                    + e.getOriginalMessage() + "; pass a value Jackson can serialize", e);
-        }
-    }
-
-    private <O> WorkflowHandle<O> existing(String id, String name, WorkflowExecution<?, ?> execution) {
-        if (!execution.name().equals(name)) {
-            throw new WorkflowConflictException("workflow id '" + id + "' is already used by an execution of '"
-                    + execution.name() + "', not '" + name + "'; workflow ids must be unique across workflow types");
-        }
-        return new Handle<>(this, id, execution.outcome());
-    }
+    // ---- finding workflows ----
 
     public <O> WorkflowHandle<O> handle(String workflowId) {
         if (workflowId == null || workflowId.isBlank()) {
             throw new IllegalArgumentException("workflowId must not be null or blank");
         }
-        WorkflowExecution<?, ?> local = running.get(workflowId);
+        WorkflowExecution<?, ?> local = executions.local(workflowId);
         if (local != null) {
             return new Handle<>(this, workflowId, local.outcome());
         }
@@ -531,382 +436,12 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    private void dispatch(WorkflowExecution<?, ?> execution) {
-        ExecutorService threads = workflowThreads;
-        try {
-            if (threads == null) {
-                throw new RejectedExecutionException("no workflow threads");
-            }
-            threads.execute(execution::run);
-        } catch (RejectedExecutionException e) {
-            forget(execution);
-            execution.outcome().complete(new Outcome.Unknown());
-        }
-    }
-
-    // ---- the end of an execution ----
-
-    void executionFinished(WorkflowExecution<?, ?> execution) {
-        forget(execution);
-        freedSlot(execution);
-    }
-
-    /** A queued execution ended here: its queue may have more for this executor now. */
-    private void freedSlot(WorkflowExecution<?, ?> execution) {
-        QueueWorker worker = queueWorker;
-        String queue = execution.queueName();
-        if (queue != null && worker != null) {
-            worker.slotFreed(queue);
-        }
-    }
-
-    private int runningInQueue(String queue) {
-        return queueCount(queue).get();
-    }
-
-    /** Runs one of the control functions (cancel, resume) for {@code workflowId}, mapping its errors. */
-    public void control(String query, String action, String workflowId) {
-        if (workflowId == null || workflowId.isBlank()) {
-            throw new IllegalArgumentException("workflowId must not be null or blank");
-        }
-        try {
-            db.control(query, workflowId);
-        } catch (SQLException e) {
-            throw controlFailure(action, workflowId, e);
-        }
-    }
-
-    public void send(String workflowId, @Nullable String topic, Object message, @Nullable String idempotencyKey) {
-        if (workflowId == null || workflowId.isBlank()) {
-            throw new IllegalArgumentException("workflowId must not be null or blank");
-        }
-        if (topic != null && topic.isEmpty()) {
-            throw new IllegalArgumentException("topic must not be empty; pass null for the default topic");
-        }
-        String messageJson;
-        try {
-            messageJson = json.write(message);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("the message to workflow '" + workflowId + "' cannot be stored as JSON: "
-                    + e.getOriginalMessage(), e);
-        }
-        try {
-            db.control("sendMessage", workflowId, messageJson, topic, idempotencyKey);
-        } catch (SQLException e) {
-            throw controlFailure("send a message to", workflowId, e);
-        }
-        Waiters w = waiters;
-        if (w != null) {
-            w.signal(workflowId, Waiters.MESSAGE); // a receiver in this process need not wait for the NOTIFY
-        }
-    }
-
-    /** Cancels a workflow and, with {@code includeChildren}, its descendants. */
-    public void cancel(String workflowId, boolean includeChildren) {
-        if (workflowId == null || workflowId.isBlank()) {
-            throw new IllegalArgumentException("workflowId must not be null or blank");
-        }
-        try {
-            db.control("cancelWorkflowTree", workflowId, includeChildren);
-        } catch (SQLException e) {
-            throw controlFailure("cancel", workflowId, e);
-        }
-    }
-
-    /**
-     * The last value of event {@code key} of a workflow, waiting up to {@code timeout} for it to be set; null if it
-     * is not set by then. Woken by the NOTIFY of the setEvent's commit, without polling.
-     */
-    public <T> @Nullable T getEvent(String workflowId, String key, Class<T> type, Duration timeout) {
-        if (workflowId == null || workflowId.isBlank()) {
-            throw new IllegalArgumentException("workflowId must not be null or blank");
-        }
-        if (key == null) {
-            throw new IllegalArgumentException("event key must not be null");
-        }
-        if (type == null) {
-            throw new IllegalArgumentException("the event's type must not be null");
-        }
-        if (timeout == null || timeout.isNegative()) {
-            throw new IllegalArgumentException("timeout must be zero or positive (was " + timeout + ")");
-        }
-        long deadline = System.nanoTime() + timeout.toNanos();
-        Waiters.Wakeup wakeup = waiters().register(workflowId, Waiters.EVENT);
-        try {
-            while (true) {
-                java.util.Optional<String> value;
-                try {
-                    value = db.getEvent(workflowId, key);
-                } catch (SQLException e) {
-                    throw new TandemException("failed to read event '" + key + "' of workflow '" + workflowId + "': "
-                            + e.getMessage(), e);
-                }
-                if (value.isPresent()) {
-                    return decode(value.get(), type, "event '" + key + "' of workflow '" + workflowId + "'");
-                }
-                if (!wakeup.await(deadline)) {
-                    return null;
-                }
-                wakeup.reset();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TandemException("interrupted while waiting for event '" + key + "' of workflow '" + workflowId
-                    + "'", e);
-        } finally {
-            wakeup.unregister();
-        }
-    }
-
-    /** The values of stream {@code key} of a workflow, as they arrive; see {@code Tandem.readStream}. */
-    public <T> java.util.stream.Stream<T> readStream(String workflowId, String key, Class<T> type) {
-        if (workflowId == null || workflowId.isBlank()) {
-            throw new IllegalArgumentException("workflowId must not be null or blank");
-        }
-        if (key == null) {
-            throw new IllegalArgumentException("stream key must not be null");
-        }
-        if (type == null) {
-            throw new IllegalArgumentException("the stream's value type must not be null");
-        }
-        loadWorkflow(workflowId); // an unknown id fails now, clearly
-        StreamReader<T> reader = new StreamReader<>(this, workflowId, key, type);
-        return java.util.stream.StreamSupport.stream(
-                java.util.Spliterators.spliteratorUnknownSize(reader, java.util.Spliterator.ORDERED), false)
-                .onClose(reader::close);
-    }
-
     <T> T decode(String json, Class<T> type, String what) {
         try {
             return json.equals("null") ? null : this.json.mapper().readValue(json, type);
         } catch (JsonProcessingException e) {
             throw new TandemException("the " + what + " does not bind to " + type.getName() + ": "
                     + e.getOriginalMessage() + "; it is " + json, e);
-        }
-    }
-
-    private static RuntimeException controlFailure(String action, String workflowId, SQLException e) {
-        String state = e.getSQLState();
-        if ("P0002".equals(state) || "22023".equals(state)) { // no_data_found, invalid_parameter_value
-            return new IllegalArgumentException(e.getMessage(), e);
-        }
-        return new TandemException("failed to " + action + " workflow '" + workflowId + "': " + e.getMessage(), e);
-    }
-
-    /** Enqueues on the caller's connection (its transaction); see {@code Workflow.enqueue}. */
-    public <I, O> WorkflowHandle<O> enqueue(@Nullable Connection tx, String name, I input,
-            dev.tandem.EnqueueOptions options) {
-        if (options == null) {
-            throw new IllegalArgumentException("options must not be null; use EnqueueOptions.defaults()");
-        }
-        RegisteredWorkflow<?, ?> workflow = registry.get(name);
-        if (workflow == null) {
-            throw new IllegalArgumentException("unknown workflow '" + name + "'");
-        }
-        String inputJson = encodeInput(workflow, input);
-        String id;
-        try {
-            if (tx != null) {
-                id = enqueueOn(tx, name, inputJson, options);
-            } else {
-                try (Connection conn = db.connect()) {
-                    // With a timeout, the enqueue and the timeout commit together (no claim between them).
-                    conn.setAutoCommit(options.timeout() == null);
-                    try {
-                        id = enqueueOn(conn, name, inputJson, options);
-                        if (options.timeout() != null) {
-                            conn.commit();
-                        }
-                    } finally {
-                        if (!conn.getAutoCommit()) {
-                            conn.rollback(); // nothing left after a commit; undoes a failed enqueue
-                            conn.setAutoCommit(true);
-                        }
-                    }
-                }
-            }
-        } catch (SQLException e) {
-            if ("23505".equals(e.getSQLState())) {
-                throw enqueueConflict(name, options.workflowId(), e);
-            }
-            if ("22023".equals(e.getSQLState())) {
-                throw new IllegalArgumentException(e.getMessage(), e);
-            }
-            throw new TandemException("failed to enqueue workflow '" + name + "': " + e.getMessage(), e);
-        }
-        return new Handle<>(this, id, null);
-    }
-
-    /**
-     * The SQL function does not say whose an id is (its caller may be a role that cannot read workflows); this
-     * engine's role can, so a Java caller is told, as {@code start} tells it.
-     */
-    private WorkflowConflictException enqueueConflict(String name, @Nullable String id, SQLException e) {
-        if (id != null) {
-            try {
-                WorkflowRow row = db.loadWorkflow(id).orElse(null);
-                if (row != null && !row.name().equals(name)) {
-                    return new WorkflowConflictException("workflow id '" + id + "' is already used by an execution"
-                            + " of '" + row.name() + "', not '" + name + "'; workflow ids must be unique across"
-                            + " workflow types");
-                }
-            } catch (SQLException ignored) {
-                // The database's own message says enough.
-            }
-        }
-        return new WorkflowConflictException(e.getMessage());
-    }
-
-    private String enqueueOn(Connection conn, String name, String inputJson, dev.tandem.EnqueueOptions o)
-            throws SQLException {
-        String id = db.enqueue(conn, name, inputJson, o.workflowId(), o.queueName(), o.priority(), o.deduplicationId(),
-                o.partitionKey(), o.delay());
-        if (o.timeout() != null) {
-            db.setTimeout(conn, id, o.timeout().toMillis());
-        }
-        return id;
-    }
-
-    /** Called on the execution's own thread when it stopped without recording an outcome. */
-    void executionStopped(WorkflowExecution<?, ?> execution, ExecutionControl control) {
-        String id = execution.workflowId();
-        switch (control.kind) {
-            case STOP -> {
-                if (!isStopping()) {
-                    // Its thread was interrupted, but this executor lives on and owns the workflow: nobody else
-                    // would recover it, so it carries on from its checkpoints on a workflow thread.
-                    log.info("workflow '{}' was interrupted; resuming it from its checkpoints", id);
-                    replay(execution);
-                    return;
-                }
-                drop(execution);
-            }
-            case ABANDON -> {
-                log.info("stopped running workflow '{}': {}", id, control.getMessage());
-                drop(execution);
-            }
-            case PARK -> {
-                // Stays in `running` without a thread; its wake-up replays it (resumeParked).
-            }
-            case RESTART, TRANSIENT_FAILURE -> {
-                WorkflowRow row = awaitWorkflowRow(id);
-                if (row == null || !owns(execution, row)) {
-                    log.info("stopped running workflow '{}': it is no longer RUNNING on this executor ({})", id,
-                            control.getMessage());
-                    drop(execution);
-                    return;
-                }
-                replayAfterFailure(execution, control);
-            }
-            case UNSTORABLE -> throw new IllegalStateException("recorded by the execution itself", control);
-        }
-    }
-
-    private boolean owns(WorkflowExecution<?, ?> execution, WorkflowRow row) {
-        return row.status().equals("RUNNING") && config.executorId().equals(row.executorId())
-                && row.epoch() == execution.epoch();
-    }
-
-    /**
-     * Replays an execution that stopped on a failure that may pass (or on a stale view of its checkpoints). Each
-     * replay counts as an attempt, so {@code maxRecoveryAttempts} bounds them, and replays in a row wait longer and
-     * longer (from nothing up to 30 s): a failure that keeps coming back is never a hot loop.
-     */
-    private <I, O> void replayAfterFailure(WorkflowExecution<I, O> execution, ExecutionControl control) {
-        String id = execution.workflowId();
-        int inARow = execution.countTransientReplay();
-        int attempts;
-        try {
-            attempts = db.countAttempt(id, config.executorId(), execution.epoch());
-        } catch (SQLException e) {
-            attempts = 0; // unknown: the replay's own writes will tell
-        }
-        if (attempts < 0) {
-            log.info("stopped running workflow '{}': it is no longer RUNNING on this executor", id);
-            drop(execution);
-            return;
-        }
-        if (attempts > config.maxRecoveryAttempts() + 1) {
-            String message = "workflow '" + id + "' failed " + attempts + " times without finishing"
-                    + " (maxRecoveryAttempts is " + config.maxRecoveryAttempts() + "); the last failure: "
-                    + control.getMessage() + ". It is no longer retried. Fix the cause, then resume it.";
-            log.error(message);
-            forget(execution);
-            finishClaimed(new FinishRow(id, WorkflowStatus.RETRIES_EXCEEDED.name(), null, null,
-                    json.error(TandemException.class.getName(), message, null), execution.epoch()));
-            execution.outcome().complete(new Outcome.Failed(WorkflowStatus.RETRIES_EXCEEDED,
-                    new dev.tandem.internal.db.Json.ErrorInfo(TandemException.class.getName(), message, null)));
-            freedSlot(execution);
-            return;
-        }
-        long delayMillis = inARow <= 1 ? 0 : Math.min(30_000L, 100L << Math.min(inARow - 2, 9));
-        log.warn("replaying workflow '{}' from its checkpoints{}: {}", id,
-                delayMillis > 0 ? " in " + delayMillis + " ms" : "", control.getMessage());
-        WorkflowExecution<I, O> fresh = new WorkflowExecution<>(this, execution.workflow(), id, execution.epoch(),
-                execution.input(), true, execution.queueName(), execution.outcome());
-        fresh.continueFrom(execution);
-        if (!running.replace(id, execution, fresh)) {
-            return;
-        }
-        if (delayMillis == 0) {
-            dispatch(fresh);
-            return;
-        }
-        ScheduledExecutorService t = timer;
-        try {
-            if (t == null) {
-                throw new RejectedExecutionException("no timer");
-            }
-            t.schedule(() -> {
-                if (!isStopping() && running.get(id) == fresh) {
-                    dispatch(fresh);
-                }
-            }, delayMillis, TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException e) {
-            drop(fresh); // the engine is stopping: recovered from its checkpoints later
-        }
-    }
-
-    private <I, O> void replay(WorkflowExecution<I, O> old) {
-        WorkflowExecution<I, O> fresh = new WorkflowExecution<>(this, old.workflow(), old.workflowId(), old.epoch(),
-                old.input(), true, old.queueName(), old.outcome());
-        fresh.continueFrom(old);
-        running.put(old.workflowId(), fresh);
-        dispatch(fresh);
-    }
-
-    /**
-     * A parked execution is due (its wait's signal or deadline): replay it from the checkpoints it holds, unless it
-     * was cancelled meanwhile (or the engine stops; then it is recovered later, like any unfinished workflow).
-     */
-    <I, O> void resumeParked(WorkflowExecution<I, O> parked, boolean cancelled) {
-        if (isStopping() || running.get(parked.workflowId()) != parked) {
-            return;
-        }
-        if (cancelled && !stillOwns(parked.workflowId(), parked.epoch())) {
-            log.info("workflow '{}' was cancelled while it waited", parked.workflowId());
-            drop(parked);
-            return;
-        }
-        WorkflowExecution<I, O> fresh = new WorkflowExecution<>(this, parked.workflow(), parked.workflowId(),
-                parked.epoch(), parked.input(), true, parked.queueName(), parked.outcome(), parked.checkpoints());
-        fresh.continueFrom(parked);
-        if (running.replace(parked.workflowId(), parked, fresh)) {
-            dispatch(fresh);
-        }
-    }
-
-    /**
-     * Whether this execution still owns the RUNNING workflow (a database error counts as yes: the next write tells).
-     */
-    boolean stillOwns(String workflowId, long epoch) {
-        try {
-            return db.workflowState(workflowId)
-                    .map(s -> s.status().equals("RUNNING") && config.executorId().equals(s.executorId())
-                            && s.epoch() == epoch)
-                    .orElse(false);
-        } catch (SQLException e) {
-            return true;
         }
     }
 
@@ -919,254 +454,4 @@ public final class Engine implements AutoCloseable {
         return workflow;
     }
 
-    /**
-     * Runs a child its parent just started on this executor ({@code inserted}); a child that existed already runs
-     * wherever it runs, or, if this executor owns it and is not running it (its start's acknowledgement was lost),
-     * here. Returns a handle to it.
-     */
-    <I, O> Handle<O> runChild(RegisteredWorkflow<I, O> workflow, String childId, I input, boolean inserted) {
-        long epoch = 1; // a child's row is inserted with ownership epoch 1 (startChild)
-        if (!inserted) {
-            try {
-                WorkflowRow row = db.loadWorkflow(childId).orElse(null);
-                inserted = row != null && row.status().equals("RUNNING")
-                        && config.executorId().equals(row.executorId())
-                        && incarnation.toString().equals(row.incarnation()) && !running.containsKey(childId);
-                epoch = row == null ? epoch : row.epoch();
-            } catch (SQLException e) {
-                throw new TandemException("failed to read child workflow '" + childId + "': " + e.getMessage(), e);
-            }
-        }
-        if (inserted) {
-            WorkflowExecution<I, O> execution = new WorkflowExecution<>(this, workflow, childId, epoch, input, false,
-                    null, new CompletableFuture<>());
-            if (running.putIfAbsent(childId, execution) == null) {
-                dispatch(execution);
-            }
-        }
-        return childHandle(childId);
-    }
-
-    /** A handle to a workflow known to exist (a recorded child), without reading it. */
-    <O> Handle<O> childHandle(String childId) {
-        WorkflowExecution<?, ?> local = running.get(childId);
-        return new Handle<>(this, childId, local != null ? local.outcome() : null);
-    }
-
-    /** Reads the workflow row, waiting for the database to come back; null if the engine stops first. */
-    private @Nullable WorkflowRow awaitWorkflowRow(String id) {
-        long backoff = 50;
-        while (!isStopping()) {
-            try {
-                return db.loadWorkflow(id).orElse(null);
-            } catch (SQLException e) {
-                try {
-                    TimeUnit.MILLISECONDS.sleep(backoff);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    return null;
-                }
-                backoff = Math.min(backoff * 2, 2000);
-            }
-        }
-        return null;
-    }
-
-    // ---- heartbeat and recovery ----
-
-    /**
-     * The heartbeat, on a thread of its own: nothing else the executor does (recovery, cron, retention, a slow
-     * query) can delay it and make a live executor look dead.
-     */
-    private void heartbeat() {
-        try {
-            if (!db.heartbeat(config.executorId(), incarnation)) {
-                log.warn("executor '{}' lost its registration (another process with the same executorId, or a long"
-                        + " outage); registering again. Give every process its own executorId.", config.executorId());
-                db.registerExecutor(config.executorId(), incarnation, hostname(), ProcessHandle.current().pid(),
-                    new ArrayList<>(registry.keySet()));
-            }
-            if (heartbeatWarned) {
-                log.info("heartbeat of executor '{}' sent again", config.executorId());
-                heartbeatWarned = false;
-            }
-        } catch (Exception | Error e) { // an Error must not end the scheduled task: heartbeats would stop silently
-            if (!heartbeatWarned) {
-                log.warn("executor '{}' could not send its heartbeat, will retry: {}", config.executorId(),
-                        e.getMessage());
-            }
-            heartbeatWarned = true;
-        }
-    }
-
-    private void maintain() {
-        try {
-            recoverOrphans(null);
-            if (maintenanceRounds % RECONCILE_ROUNDS == 0) {
-                reconcile();
-            }
-            scheduler.runDue();
-            for (String expired : db.expireDeadlines()) {
-                log.info("workflow '{}' passed its deadline and was cancelled", expired);
-                waiters().signal(expired, Waiters.CANCEL);
-            }
-            if (maintenanceRounds % UNKNOWN_CHECK_ROUNDS == 0) {
-                db.registerNames(new ArrayList<>(registry.keySet()));
-                checkUnknownWorkflows();
-            }
-            if (++maintenanceRounds % 600 == 0) {
-                Duration silence = Duration.ofHours(1).compareTo(config.executorTimeout().multipliedBy(10)) > 0
-                        ? Duration.ofHours(1) : config.executorTimeout().multipliedBy(10);
-                db.forgetDeadExecutors(silence);
-            }
-            admin.applyRetention(config.heartbeatInterval().dividedBy(2)); // leaves the heartbeat its pace
-            if (databaseWarned) {
-                log.info("database reachable again; executor '{}' carries on", config.executorId());
-                databaseWarned = false;
-            }
-        } catch (Exception | Error e) { // an Error must not end the scheduled task: heartbeats would stop silently
-            if (!databaseWarned || !SqlErrors.isConnectionError(e)) {
-                log.warn("executor '{}' maintenance failed (heartbeat/recovery), will retry: {}",
-                        config.executorId(), e.getMessage());
-            }
-            databaseWarned = true;
-        }
-    }
-
-    /** Warns about waiting workflows nobody runs, and fails those that waited longer than the configured time. */
-    private void checkUnknownWorkflows() throws SQLException {
-        Duration alive = config.executorTimeout();
-        for (String failed : db.failUnknownWorkflows(config.unknownWorkflowTimeout(), alive)) {
-            log.error("workflow {} ended ERROR: no executor has registered its name for {} while it waited", failed,
-                    config.unknownWorkflowTimeout());
-        }
-        db.unknownWaiting(alive).forEach((name, count) -> log.warn("{} workflows named '{}' are waiting, but no running"
-                + " executor has registered that name; they fail after {} unless one does", count, name,
-                config.unknownWorkflowTimeout()));
-    }
-
-    /**
-     * Claims and resumes orphaned executions, in batches until none is left.
-     *
-     * @param previousIncarnation this executor's id at start (its own earlier incarnation's work is orphaned), else null
-     */
-    private void recoverOrphans(@Nullable String previousIncarnation) {
-        List<String> names = new ArrayList<>(registry.keySet());
-        if (names.isEmpty()) {
-            return;
-        }
-        while (state == State.STARTED) {
-            List<ClaimedRow> claimed;
-            try {
-                claimed = db.claimOrphans(config.executorId(), incarnation, names, previousIncarnation,
-                        config.executorTimeout(), RECOVERY_BATCH);
-            } catch (SQLException e) {
-                throw new TandemException("recovery failed: " + e.getMessage(), e);
-            }
-            for (ClaimedRow row : claimed) {
-                log.info("recovering workflow '{}' ({}), attempt {}", row.workflowId(), row.name(), row.attempts());
-                resumeClaimed(row, row.queueName());
-            }
-            if (claimed.size() < RECOVERY_BATCH) {
-                return;
-            }
-        }
-    }
-
-    /**
-     * Resumes every RUNNING workflow this process owns in the database but does not run: one whose start, queue claim
-     * or recovery committed while its acknowledgement was lost, or one an execution left behind. Nobody else would
-     * ever resume it (this executor is alive). Rows taken within the last executorTimeout are left alone: an
-     * acknowledgement may be on its way.
-     */
-    private void reconcile() throws SQLException {
-        List<SystemDatabase.OwnedRow> owned = db.ownedRunning(config.executorId(), incarnation,
-                config.executorTimeout());
-        List<SystemDatabase.OwnedRow> forgotten = new ArrayList<>();
-        for (SystemDatabase.OwnedRow row : owned) {
-            if (!running.containsKey(row.workflowId())) {
-                forgotten.add(row);
-            }
-        }
-        if (forgotten.isEmpty()) {
-            return;
-        }
-        for (ClaimedRow row : db.reclaimOwned(config.executorId(), incarnation, forgotten)) {
-            log.warn("workflow '{}' ({}) was RUNNING on this executor but not running in it (an acknowledgement lost"
-                    + " to a network or database failure); resuming it, attempt {}", row.workflowId(), row.name(),
-                    row.attempts());
-            resumeClaimed(row, row.queueName());
-        }
-    }
-
-    /** Runs a workflow this executor has just claimed, if it registered its name. */
-    private void resumeClaimed(ClaimedRow row, @Nullable String queueName) {
-        RegisteredWorkflow<?, ?> workflow = registry.get(row.name());
-        if (workflow == null || running.containsKey(row.workflowId())) {
-            return;
-        }
-        resume(workflow, row.workflowId(), row.input(), row.attempts(), queueName, row.epoch());
-    }
-
-    /** Ends a workflow this executor claimed without running it; if that fails, the next recovery tries again. */
-    private void finishClaimed(FinishRow row) {
-        try {
-            committer().write(List.of(), row);
-        } catch (SQLException | RuntimeException e) {
-            log.warn("could not record the end of workflow '{}': {}", row.workflowId(), e.getMessage());
-        }
-    }
-
-    /** Runs an execution this executor owns in the database, from its checkpoints. */
-    private <I, O> void resume(RegisteredWorkflow<I, O> workflow, String id, @Nullable String inputJson, int attempts,
-            @Nullable String queueName, long epoch) {
-        if (attempts > config.maxRecoveryAttempts() + 1) {
-            String message = "workflow '" + id + "' was started or recovered " + attempts + " times without"
-                    + " finishing (maxRecoveryAttempts is " + config.maxRecoveryAttempts() + "); it is no longer"
-                    + " retried. Fix the cause, then resume it.";
-            log.error(message);
-            finishClaimed(new FinishRow(id, WorkflowStatus.RETRIES_EXCEEDED.name(), null, null,
-                    json.error(TandemException.class.getName(), message, null), epoch));
-            return;
-        }
-        I input;
-        try {
-            input = bindInput(inputJson, workflow.inputType());
-        } catch (JsonProcessingException e) {
-            String message = "the input of workflow '" + id + "' (" + workflow.name() + ") does not bind to "
-                    + workflow.inputType().getName() + ": " + e.getOriginalMessage() + "; input was " + inputJson;
-            log.error(message);
-            finishClaimed(new FinishRow(id, WorkflowStatus.ERROR.name(), null, null,
-                    json.error(IllegalArgumentException.class.getName(), message, null), epoch));
-            return;
-        }
-        // A first run (attempts 1) has no checkpoints to load: one query saved per dequeued workflow.
-        WorkflowExecution<I, O> execution = new WorkflowExecution<>(this, workflow, id, epoch, input, attempts > 1,
-                queueName, new CompletableFuture<>());
-        if (running.putIfAbsent(id, execution) == null) {
-            if (queueName != null) {
-                queueCount(queueName).incrementAndGet();
-            }
-            dispatch(execution);
-        }
-    }
-
-    /**
-     * Binds stored JSON to the input type. SQL callers pass arguments as an array ({@code '[42]'}), so a one-element
-     * array is unwrapped unless the input type is itself an array or a collection.
-     */
-    private <I> I bindInput(@Nullable String inputJson, Class<I> type) throws JsonProcessingException {
-        com.fasterxml.jackson.databind.JsonNode node = json.mapper().readTree(inputJson == null ? "null" : inputJson);
-        boolean takesArray = type.isArray() || java.util.Collection.class.isAssignableFrom(type)
-                || type == Object.class || com.fasterxml.jackson.databind.JsonNode.class.isAssignableFrom(type);
-        if (node.isArray() && node.size() == 1 && !takesArray) {
-            node = node.get(0);
-        }
-        I input = json.mapper().treeToValue(node, type);
-        if (input == null) {
-            throw com.fasterxml.jackson.databind.exc.MismatchedInputException.from(null, type,
-                    "the input is null, and workflows need an input");
-        }
-        return input;
-    }
 }

@@ -1,0 +1,201 @@
+package dev.tandem.internal.exec;
+
+import dev.tandem.TandemException;
+import dev.tandem.internal.db.Rows.ClaimedRow;
+import dev.tandem.internal.db.SqlErrors;
+import dev.tandem.internal.db.SystemDatabase;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An executor's periodic work, on two threads of their own. The heartbeat thread only sends the heartbeat, so nothing
+ * else can delay it and make a live executor look dead. The maintenance thread, every heartbeat interval: recovers
+ * the workflows of dead executors; reconciles this executor's own rows (every {@value #RECONCILE_ROUNDS} rounds);
+ * starts due cron ticks; cancels workflows past their deadline; fails workflows no executor can run (every
+ * {@value #UNKNOWN_CHECK_ROUNDS} rounds); forgets long-dead executors; applies retention. A round that fails is
+ * logged and the next one tries again.
+ */
+final class Maintenance {
+    private static final Logger log = LoggerFactory.getLogger(Maintenance.class);
+    private static final int RECOVERY_BATCH = 100;
+    static final int UNKNOWN_CHECK_ROUNDS = 10;
+    static final int RECONCILE_ROUNDS = 5;
+
+    private final Engine engine;
+    private final EngineConfig config;
+    private final SystemDatabase db;
+    private final Executions executions;
+    private @Nullable ScheduledExecutorService heartbeats;
+    private @Nullable ScheduledExecutorService maintenance;
+    private long maintenanceRounds;
+    private boolean databaseWarned;
+    private volatile boolean heartbeatWarned;
+
+    Maintenance(Engine engine, EngineConfig config, SystemDatabase db, Executions executions) {
+        this.engine = engine;
+        this.config = config;
+        this.db = db;
+        this.executions = executions;
+    }
+
+    void start() {
+        long period = config.heartbeatInterval().toMillis();
+        heartbeats = daemonScheduler("tandem-heartbeat");
+        heartbeats.scheduleAtFixedRate(this::heartbeat, period, period, TimeUnit.MILLISECONDS);
+        maintenance = daemonScheduler("tandem-maintenance");
+        maintenance.scheduleWithFixedDelay(this::maintain, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    /** Stops the maintenance rounds; the heartbeat goes on until {@link #stopHeartbeat}. */
+    void stopMaintenance() {
+        if (maintenance != null) {
+            maintenance.shutdownNow();
+        }
+    }
+
+    void stopHeartbeat() {
+        if (heartbeats != null) {
+            heartbeats.shutdownNow();
+        }
+    }
+
+    private static ScheduledExecutorService daemonScheduler(String name) {
+        return Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * The heartbeat, on a thread of its own: nothing else the executor does (recovery, cron, retention, a slow
+     * query) can delay it and make a live executor look dead.
+     */
+    private void heartbeat() {
+        try {
+            if (!db.heartbeat(config.executorId(), engine.incarnation())) {
+                log.warn("executor '{}' lost its registration (another process with the same executorId, or a long"
+                        + " outage); registering again. Give every process its own executorId.", config.executorId());
+                engine.registerExecutor();
+            }
+            if (heartbeatWarned) {
+                log.info("heartbeat of executor '{}' sent again", config.executorId());
+                heartbeatWarned = false;
+            }
+        } catch (Exception | Error e) { // an Error must not end the scheduled task: heartbeats would stop silently
+            if (!heartbeatWarned) {
+                log.warn("executor '{}' could not send its heartbeat, will retry: {}", config.executorId(),
+                        e.getMessage());
+            }
+            heartbeatWarned = true;
+        }
+    }
+
+    private void maintain() {
+        try {
+            recoverOrphans(null);
+            if (maintenanceRounds % RECONCILE_ROUNDS == 0) {
+                reconcile();
+            }
+            engine.scheduler().runDue();
+            for (String expired : db.expireDeadlines()) {
+                log.info("workflow '{}' passed its deadline and was cancelled", expired);
+                engine.waiters().signal(expired, Waiters.CANCEL);
+            }
+            if (maintenanceRounds % UNKNOWN_CHECK_ROUNDS == 0) {
+                db.registerNames(engine.workflowNames());
+                checkUnknownWorkflows();
+            }
+            if (++maintenanceRounds % 600 == 0) {
+                Duration silence = Duration.ofHours(1).compareTo(config.executorTimeout().multipliedBy(10)) > 0
+                        ? Duration.ofHours(1) : config.executorTimeout().multipliedBy(10);
+                db.forgetDeadExecutors(silence);
+            }
+            engine.admin().applyRetention(config.heartbeatInterval().dividedBy(2)); // leaves the heartbeat its pace
+            if (databaseWarned) {
+                log.info("database reachable again; executor '{}' carries on", config.executorId());
+                databaseWarned = false;
+            }
+        } catch (Exception | Error e) { // an Error must not end the scheduled task: heartbeats would stop silently
+            if (!databaseWarned || !SqlErrors.isConnectionError(e)) {
+                log.warn("executor '{}' maintenance failed (heartbeat/recovery), will retry: {}",
+                        config.executorId(), e.getMessage());
+            }
+            databaseWarned = true;
+        }
+    }
+
+    /** Warns about waiting workflows nobody runs, and fails those that waited longer than the configured time. */
+    private void checkUnknownWorkflows() throws SQLException {
+        Duration alive = config.executorTimeout();
+        for (String failed : db.failUnknownWorkflows(config.unknownWorkflowTimeout(), alive)) {
+            log.error("workflow {} ended ERROR: no executor has registered its name for {} while it waited", failed,
+                    config.unknownWorkflowTimeout());
+        }
+        db.unknownWaiting(alive).forEach((name, count) -> log.warn("{} workflows named '{}' are waiting, but no running"
+                + " executor has registered that name; they fail after {} unless one does", count, name,
+                config.unknownWorkflowTimeout()));
+    }
+
+    /**
+     * Claims and resumes orphaned executions, in batches until none is left.
+     *
+     * @param previousIncarnation this executor's id at start (its own earlier incarnation's work is orphaned), else null
+     */
+    void recoverOrphans(@Nullable String previousIncarnation) {
+        List<String> names = engine.workflowNames();
+        if (names.isEmpty()) {
+            return;
+        }
+        while (!engine.isStopping()) {
+            List<ClaimedRow> claimed;
+            try {
+                claimed = db.claimOrphans(config.executorId(), engine.incarnation(), names, previousIncarnation,
+                        config.executorTimeout(), RECOVERY_BATCH);
+            } catch (SQLException e) {
+                throw new TandemException("recovery failed: " + e.getMessage(), e);
+            }
+            for (ClaimedRow row : claimed) {
+                log.info("recovering workflow '{}' ({}), attempt {}", row.workflowId(), row.name(), row.attempts());
+                executions.resumeClaimed(row, row.queueName());
+            }
+            if (claimed.size() < RECOVERY_BATCH) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Resumes every RUNNING workflow this process owns in the database but does not run: one whose start, queue claim
+     * or recovery committed while its acknowledgement was lost, or one an execution left behind. Nobody else would
+     * ever resume it (this executor is alive). Rows taken within the last executorTimeout are left alone: an
+     * acknowledgement may be on its way.
+     */
+    private void reconcile() throws SQLException {
+        List<SystemDatabase.OwnedRow> owned = db.ownedRunning(config.executorId(), engine.incarnation(),
+                config.executorTimeout());
+        List<SystemDatabase.OwnedRow> forgotten = new ArrayList<>();
+        for (SystemDatabase.OwnedRow row : owned) {
+            if (executions.local(row.workflowId()) == null) {
+                forgotten.add(row);
+            }
+        }
+        if (forgotten.isEmpty()) {
+            return;
+        }
+        for (ClaimedRow row : db.reclaimOwned(config.executorId(), engine.incarnation(), forgotten)) {
+            log.warn("workflow '{}' ({}) was RUNNING on this executor but not running in it (an acknowledgement lost"
+                    + " to a network or database failure); resuming it, attempt {}", row.workflowId(), row.name(),
+                    row.attempts());
+            executions.resumeClaimed(row, row.queueName());
+        }
+    }
+}

@@ -1,0 +1,209 @@
+package dev.tandem.internal.exec;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.tandem.EnqueueOptions;
+import dev.tandem.StartOptions;
+import dev.tandem.TandemException;
+import dev.tandem.WorkflowConflictException;
+import dev.tandem.WorkflowHandle;
+import dev.tandem.internal.db.Rows.StartRow;
+import dev.tandem.internal.db.Rows.WorkflowRow;
+import dev.tandem.internal.db.SqlErrors;
+import dev.tandem.internal.db.SystemDatabase;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Starting workflows: {@code start} (a RUNNING row owned by this executor, inserted through the group committer) and
+ * {@code enqueue} (through {@code tandem.enqueue_workflow}, on the caller's transaction or its own). Workflow ids are
+ * idempotency keys: an id that exists returns that execution. An insert whose acknowledgement was lost is resolved by
+ * reading the row, never by assuming it did not happen.
+ */
+public final class Starting {
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+
+    private final Engine engine;
+    private final SystemDatabase db;
+    private final Executions executions;
+
+    Starting(Engine engine, SystemDatabase db, Executions executions) {
+        this.engine = engine;
+        this.db = db;
+        this.executions = executions;
+    }
+
+    /**
+     * Starts an execution; with {@code inline} it then runs on the calling thread before this returns (if this call
+     * started it), otherwise on a workflow thread.
+     */
+    public <I, O> WorkflowHandle<O> start(String name, I input, StartOptions options, boolean inline) {
+        if (options == null) {
+            throw new IllegalArgumentException("options must not be null; use StartOptions.defaults()");
+        }
+        @SuppressWarnings("unchecked")
+        RegisteredWorkflow<I, O> workflow = (RegisteredWorkflow<I, O>) engine.registry().get(name);
+        if (workflow == null) {
+            throw new IllegalArgumentException("unknown workflow '" + name + "'; register it before start()");
+        }
+        engine.checkStarted("start workflow '" + name + "'");
+        String inputJson = encodeInput(workflow, input);
+        String id = options.workflowId() != null ? options.workflowId() : UUID.randomUUID().toString();
+
+        // A started workflow's row is inserted with ownership epoch 1 (groupCommit.started).
+        WorkflowExecution<I, O> execution =
+                new WorkflowExecution<>(engine, workflow, id, 1, input, false, null, new CompletableFuture<>());
+        WorkflowExecution<?, ?> already = executions.admit(execution);
+        if (already != null) {
+            return existing(id, name, already);
+        }
+        boolean inserted;
+        try {
+            Long timeoutMillis = options.timeout() == null ? null : options.timeout().toMillis();
+            inserted = engine.committer().start(new StartRow(id, name, null, inputJson, timeoutMillis),
+                    START_TIMEOUT.toNanos());
+        } catch (GroupCommitter.WriteTimeoutException e) {
+            executions.drop(execution);
+            throw new TandemException("the database did not confirm the start of workflow '" + id + "' within "
+                    + START_TIMEOUT + " (is it reachable?); nothing was written, so starting it again is safe");
+        } catch (GroupCommitter.WriteOutcomeUnknownException e) {
+            executions.drop(execution); // if the insert did land, reconciliation finds the row and runs it here
+            throw new TandemException("the database did not confirm the start of workflow '" + id + "' within "
+                    + START_TIMEOUT + " (is it reachable?), and it may have been written: if it was, this executor"
+                    + " runs it once the database answers. Start it again with the same id ('" + id + "'), which"
+                    + " never starts it twice, or look it up with handle(\"" + id + "\")");
+        } catch (SQLException | RuntimeException e) {
+            executions.drop(execution);
+            if (e instanceof SQLException && SqlErrors.classify(e) == SqlErrors.Kind.DATA) {
+                throw new IllegalArgumentException("PostgreSQL cannot store the start of workflow '" + id + "': "
+                        + e.getMessage(), e);
+            }
+            throw new TandemException("failed to start workflow '" + id + "': " + e.getMessage(), e);
+        }
+        if (inserted) {
+            if (inline) {
+                execution.run();
+            } else {
+                executions.dispatch(execution);
+            }
+            return new Handle<>(engine, id, execution.outcome());
+        }
+        executions.drop(execution); // the id existed before: whatever runs it, the database has its outcome
+        WorkflowRow row = engine.loadWorkflow(id);
+        if (!row.name().equals(name)) {
+            throw new WorkflowConflictException("workflow id '" + id + "' is already used by an execution of '"
+                    + row.name() + "', not '" + name + "'; workflow ids must be unique across workflow types");
+        }
+        if (row.status().equals("RUNNING") && engine.executorId().equals(row.executorId())
+                && engine.incarnation().toString().equals(row.incarnation()) && executions.local(id) == null) {
+            // Our own insert landed but its acknowledgement was lost and the retry found the row: run it.
+            executions.resume(workflow, row.workflowId(), row.input(), row.attempts(), null, row.epoch());
+            WorkflowExecution<?, ?> now = executions.local(id);
+            return new Handle<>(engine, id, now != null ? now.outcome() : null);
+        }
+        return new Handle<>(engine, id, null);
+    }
+
+    /** Checks a caller's input (not null, of the registered type, storable) and encodes it; writes nothing. */
+    String encodeInput(RegisteredWorkflow<?, ?> workflow, @Nullable Object input) {
+        String name = workflow.name();
+        if (input == null) {
+            throw new IllegalArgumentException("the input of workflow '" + name + "' must not be null");
+        }
+        if (!workflow.inputType().isInstance(input)) {
+            throw new IllegalArgumentException("the input of workflow '" + name + "' must be a "
+                    + workflow.inputType().getName() + " (was " + input.getClass().getName() + ")");
+        }
+        try {
+            return engine.json().write(input);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("the input of workflow '" + name + "' cannot be stored as JSON: "
+                    + e.getOriginalMessage() + "; pass a value Jackson can serialize", e);
+        }
+    }
+
+    private <O> WorkflowHandle<O> existing(String id, String name, WorkflowExecution<?, ?> execution) {
+        if (!execution.name().equals(name)) {
+            throw new WorkflowConflictException("workflow id '" + id + "' is already used by an execution of '"
+                    + execution.name() + "', not '" + name + "'; workflow ids must be unique across workflow types");
+        }
+        return new Handle<>(engine, id, execution.outcome());
+    }
+
+    /** Enqueues on the caller's connection (its transaction); see {@code Workflow.enqueue}. */
+    public <I, O> WorkflowHandle<O> enqueue(@Nullable Connection tx, String name, I input,
+            EnqueueOptions options) {
+        if (options == null) {
+            throw new IllegalArgumentException("options must not be null; use EnqueueOptions.defaults()");
+        }
+        RegisteredWorkflow<?, ?> workflow = engine.registry().get(name);
+        if (workflow == null) {
+            throw new IllegalArgumentException("unknown workflow '" + name + "'");
+        }
+        String inputJson = encodeInput(workflow, input);
+        String id;
+        try {
+            if (tx != null) {
+                id = enqueueOn(tx, name, inputJson, options);
+            } else {
+                try (Connection conn = db.connectShared()) { // the caller's work: the application's pool
+                    // With a timeout, the enqueue and the timeout commit together (no claim between them).
+                    conn.setAutoCommit(options.timeout() == null);
+                    try {
+                        id = enqueueOn(conn, name, inputJson, options);
+                        if (options.timeout() != null) {
+                            conn.commit();
+                        }
+                    } finally {
+                        if (!conn.getAutoCommit()) {
+                            conn.rollback(); // nothing left after a commit; undoes a failed enqueue
+                            conn.setAutoCommit(true);
+                        }
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            if ("23505".equals(e.getSQLState())) {
+                throw enqueueConflict(name, options.workflowId(), e);
+            }
+            if ("22023".equals(e.getSQLState())) {
+                throw new IllegalArgumentException(e.getMessage(), e);
+            }
+            throw new TandemException("failed to enqueue workflow '" + name + "': " + e.getMessage(), e);
+        }
+        return new Handle<>(engine, id, null);
+    }
+
+    /**
+     * The SQL function does not say whose an id is (its caller may be a role that cannot read workflows); this
+     * engine's role can, so a Java caller is told, as {@code start} tells it.
+     */
+    private WorkflowConflictException enqueueConflict(String name, @Nullable String id, SQLException e) {
+        if (id != null) {
+            try {
+                WorkflowRow row = db.loadWorkflow(id).orElse(null);
+                if (row != null && !row.name().equals(name)) {
+                    return new WorkflowConflictException("workflow id '" + id + "' is already used by an execution"
+                            + " of '" + row.name() + "', not '" + name + "'; workflow ids must be unique across"
+                            + " workflow types");
+                }
+            } catch (SQLException ignored) {
+                // The database's own message says enough.
+            }
+        }
+        return new WorkflowConflictException(e.getMessage());
+    }
+
+    private String enqueueOn(Connection conn, String name, String inputJson, EnqueueOptions o)
+            throws SQLException {
+        String id = db.enqueue(conn, name, inputJson, o.workflowId(), o.queueName(), o.priority(), o.deduplicationId(),
+                o.partitionKey(), o.delay());
+        if (o.timeout() != null) {
+            db.setTimeout(conn, id, o.timeout().toMillis());
+        }
+        return id;
+    }
+}
