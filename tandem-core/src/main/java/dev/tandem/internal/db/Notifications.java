@@ -82,9 +82,16 @@ public final class Notifications implements AutoCloseable {
         Connection c = conn;
         if (c == null) {
             c = dataSource.getConnection();
-            c.setAutoCommit(true);
-            try (Statement st = c.createStatement()) {
-                st.execute("LISTEN " + MESSAGE + "; LISTEN " + EVENT + "; LISTEN " + STREAM + "; LISTEN " + CANCEL);
+            try {
+                c.setAutoCommit(true);
+                try (Statement st = c.createStatement()) {
+                    st.execute("LISTEN " + MESSAGE + "; LISTEN " + EVENT + "; LISTEN " + STREAM + "; LISTEN "
+                            + CANCEL);
+                }
+            } catch (SQLException | RuntimeException e) {
+                // Give it back: LISTEN fails over and over on a standby, and each retry would keep one more.
+                closeQuietly(c);
+                throw e;
             }
             conn = c;
             listener.lost(); // anything sent before LISTEN took effect was not seen
@@ -96,16 +103,21 @@ public final class Notifications implements AutoCloseable {
         Connection c = conn;
         conn = null;
         if (c != null) {
-            try (Statement st = c.createStatement()) {
-                st.execute("UNLISTEN *"); // the pool may hand this connection to someone else next
-            } catch (SQLException ignored) {
-                // broken: the pool discards it
-            }
-            try {
-                c.close();
-            } catch (SQLException ignored) {
-                // already broken
-            }
+            closeQuietly(c);
+        }
+    }
+
+    /** Stops listening (the pool may hand the connection to someone else next) and closes it. */
+    static void closeQuietly(Connection c) {
+        try (Statement st = c.createStatement()) {
+            st.execute("UNLISTEN *");
+        } catch (SQLException | RuntimeException ignored) {
+            // broken: the pool discards it
+        }
+        try {
+            c.close();
+        } catch (SQLException | RuntimeException ignored) {
+            // already broken
         }
     }
 

@@ -31,7 +31,7 @@ public final class QueueListener implements AutoCloseable {
             Connection c = connection();
             PGNotification[] notifications = c.unwrap(PGConnection.class).getNotifications(Math.max(1, timeoutMillis));
             return notifications != null && notifications.length > 0;
-        } catch (SQLException e) {
+        } catch (SQLException | RuntimeException e) {
             close();
             throw e;
         }
@@ -40,9 +40,14 @@ public final class QueueListener implements AutoCloseable {
     private Connection connection() throws SQLException {
         if (conn == null) {
             Connection c = dataSource.getConnection();
-            c.setAutoCommit(true);
-            try (Statement st = c.createStatement()) {
-                st.execute("LISTEN tandem_queue");
+            try {
+                c.setAutoCommit(true);
+                try (Statement st = c.createStatement()) {
+                    st.execute("LISTEN tandem_queue");
+                }
+            } catch (SQLException | RuntimeException e) {
+                Notifications.closeQuietly(c); // or each retry keeps one more connection from the pool
+                throw e;
             }
             conn = c;
         }
@@ -54,16 +59,7 @@ public final class QueueListener implements AutoCloseable {
         Connection c = conn;
         conn = null;
         if (c != null) {
-            try (Statement st = c.createStatement()) {
-                st.execute("UNLISTEN *"); // the pool may hand this connection to someone else next
-            } catch (SQLException ignored) {
-                // broken: the pool discards it
-            }
-            try {
-                c.close();
-            } catch (SQLException ignored) {
-                // already broken
-            }
+            Notifications.closeQuietly(c);
         }
     }
 }
