@@ -72,12 +72,10 @@ class HalfOpenListenTest {
             long t0 = System.nanoTime();
             // Sent around the proxy: the NOTIFY is stuck on the frozen connection.
             db.execute("SELECT tandem.send_message('half-open', '\"hello\"')");
+            // While the listening connection hangs, nothing else can wake the receiver: receiving it means the dead
+            // connection was noticed and replaced (keepalive every 3 s, network timeout 5 s).
             assertThat(h.result(Duration.ofSeconds(15))).isEqualTo("hello");
-            long received = System.nanoTime();
-            await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(20))
-                    .until(() -> listeningPorts().stream().anyMatch(p -> !dead.contains(p)));
-            System.out.printf("frozen listening connection: message received after %d ms, listening again (new"
-                    + " connection seen) after %d ms%n", (received - t0) / 1_000_000,
+            System.out.printf("frozen listening connection: message received after %d ms%n",
                     (System.nanoTime() - t0) / 1_000_000);
             tandem.close(); // before the proxy
         }
