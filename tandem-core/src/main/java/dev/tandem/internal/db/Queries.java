@@ -15,7 +15,8 @@ import java.util.Map;
 final class Queries {
     private static final String DIRECTORY = "/dev/tandem/db/";
     /** Read in this order; a name may be defined once across all of them. */
-    private static final List<String> FILES = List.of("queries.sql", "primitives.sql", "admin.sql", "schedules.sql");
+    private static final List<String> FILES = List.of("queries.sql", "primitives.sql", "admin.sql", "schedules.sql",
+            "wakeups.sql");
     private final Map<String, String> byName;
 
     private Queries(Map<String, String> byName) {

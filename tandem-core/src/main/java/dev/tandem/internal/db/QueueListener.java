@@ -1,21 +1,18 @@
 package dev.tandem.internal.db;
 
-import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
-import org.postgresql.PGConnection;
-import org.postgresql.PGNotification;
 
 /**
  * A connection that LISTENs on channel {@code tandem_queue}, where {@code tandem.enqueue_workflow} NOTIFYs (delivered
  * at commit). Only a hint to look now: the dequeuer also polls, so a lost notification or a dropped connection
- * delays a workflow by at most one poll interval, never forever.
+ * delays a workflow by at most one poll interval, never forever. Kept alive like the workflow notifications'
+ * ({@link ListeningConnection}), so a silently dead connection is replaced within seconds rather than kept.
  */
 public final class QueueListener implements AutoCloseable {
     private final DataSource dataSource;
-    private @Nullable Connection conn;
+    private @Nullable ListeningConnection conn;
 
     public QueueListener(DataSource dataSource) {
         this.dataSource = dataSource;
@@ -24,46 +21,28 @@ public final class QueueListener implements AutoCloseable {
     /**
      * Waits up to {@code timeoutMillis} for a notification; true if one (or more) arrived.
      *
-     * @throws SQLException if the connection broke; the next call opens a new one
+     * @throws SQLException if the connection broke, or LISTEN failed; the next call opens a new one
      */
     public boolean await(int timeoutMillis) throws SQLException {
         try {
-            Connection c = connection();
-            PGNotification[] notifications = c.unwrap(PGConnection.class).getNotifications(Math.max(1, timeoutMillis));
-            return notifications != null && notifications.length > 0;
-        } catch (SQLException e) {
+            ListeningConnection c = conn;
+            if (c == null) {
+                c = ListeningConnection.open(dataSource, "LISTEN tandem_queue");
+                conn = c;
+            }
+            return c.poll(timeoutMillis).length > 0;
+        } catch (SQLException | RuntimeException e) {
             close();
             throw e;
         }
     }
 
-    private Connection connection() throws SQLException {
-        if (conn == null) {
-            Connection c = dataSource.getConnection();
-            c.setAutoCommit(true);
-            try (Statement st = c.createStatement()) {
-                st.execute("LISTEN tandem_queue");
-            }
-            conn = c;
-        }
-        return conn;
-    }
-
     @Override
     public void close() {
-        Connection c = conn;
+        ListeningConnection c = conn;
         conn = null;
         if (c != null) {
-            try (Statement st = c.createStatement()) {
-                st.execute("UNLISTEN *"); // the pool may hand this connection to someone else next
-            } catch (SQLException ignored) {
-                // broken: the pool discards it
-            }
-            try {
-                c.close();
-            } catch (SQLException ignored) {
-                // already broken
-            }
+            c.close();
         }
     }
 }

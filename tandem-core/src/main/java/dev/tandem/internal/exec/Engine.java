@@ -272,7 +272,7 @@ public final class Engine implements AutoCloseable {
             return t;
         });
         timer = timerThread;
-        Waiters w = new Waiters(timerThread);
+        Waiters w = new Waiters(timerThread, config.executorId());
         waiters = w;
         notifications = new Notifications(db.engineDataSource(), w);
         notifications.start();

@@ -1,6 +1,10 @@
 package dev.tandem.internal.exec;
 
 import dev.tandem.internal.db.Notifications;
+import dev.tandem.internal.db.WakeupStore;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -15,6 +19,13 @@ import org.jspecify.annotations.Nullable;
  * {@code sleep}, a caller in {@code getEvent} or {@code readStream}, a parent waiting for a child. Each registers a
  * {@link Wakeup} for the workflow id and the channels it cares about before it looks in the database, so a
  * notification that arrives between the look and the wait is not lost.
+ *
+ * <p>Notifications can still be lost (a dead listening connection, a row written by hand), so every few seconds
+ * {@link Notifications} has the waiters {@link #look} in the database, all at once: callers of {@code getEvent} and
+ * {@code readStream} (few, each re-reads one row) are simply woken; executions waiting in {@code recv},
+ * {@code sleep} or for a child (possibly thousands of parked ones, each of whose wake-ups replays the execution) are
+ * woken only if one statement over all their workflow ids finds a message for them or finds them no longer running
+ * here.
  */
 final class Waiters implements Notifications.Listener {
     static final int MESSAGE = 1;
@@ -25,9 +36,11 @@ final class Waiters implements Notifications.Listener {
 
     private final Map<String, Set<Wakeup>> byWorkflow = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer;
+    private final String executorId;
 
-    Waiters(ScheduledExecutorService timer) {
+    Waiters(ScheduledExecutorService timer, String executorId) {
         this.timer = timer;
+        this.executorId = executorId;
     }
 
     Wakeup register(String workflowId, int channels) {
@@ -87,6 +100,33 @@ final class Waiters implements Notifications.Listener {
     @Override
     public void lost() {
         signalAll();
+    }
+
+    @Override
+    public void look(WakeupStore.Lookup lookup) throws SQLException {
+        List<String> executions = new ArrayList<>();
+        for (Map.Entry<String, Set<Wakeup>> entry : byWorkflow.entrySet()) {
+            int channels = 0;
+            for (Wakeup w : entry.getValue()) {
+                channels |= w.channels;
+            }
+            if ((channels & (EVENT | STREAM)) != 0) {
+                signal(entry.getKey(), EVENT | STREAM);
+            }
+            if ((channels & (MESSAGE | CANCEL)) != 0) {
+                executions.add(entry.getKey());
+            }
+        }
+        if (executions.isEmpty()) {
+            return;
+        }
+        WakeupStore.Due due = lookup.due(executions, executorId);
+        for (String workflowId : due.messaged()) {
+            signal(workflowId, MESSAGE);
+        }
+        for (String workflowId : due.ended()) {
+            signal(workflowId, CANCEL); // the execution checks, then stops (or, if it still runs here, goes on)
+        }
     }
 
     /** Calls {@code w.signal} at the deadline (for parked waits, which have no thread to time out on). */
