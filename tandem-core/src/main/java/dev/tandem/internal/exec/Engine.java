@@ -280,7 +280,7 @@ public final class Engine implements AutoCloseable {
         workflowThreads = threads;
         executions.attach(threads, timerThread);
         state = State.STARTED;
-        maintenance.recoverOrphans(config.executorId()); // our previous incarnation's work first
+        maintenance.recoverPreviousIncarnation(); // our previous incarnation's work first
         maintenance.start();
         if (!registry.isEmpty()) {
             QueueWorker worker = new QueueWorker(db, config.executorId(), incarnation, workflowNames(),

@@ -38,6 +38,7 @@ final class Maintenance {
     private long maintenanceRounds;
     private boolean databaseWarned;
     private volatile boolean heartbeatWarned;
+    private volatile boolean previousIncarnationRecovered;
 
     Maintenance(Engine engine, EngineConfig config, SystemDatabase db, Executions executions) {
         this.engine = engine;
@@ -101,6 +102,9 @@ final class Maintenance {
 
     private void maintain() {
         try {
+            if (!previousIncarnationRecovered) {
+                recoverPreviousIncarnation();
+            }
             recoverOrphans(null);
             if (maintenanceRounds % RECONCILE_ROUNDS == 0) {
                 reconcile();
@@ -143,6 +147,22 @@ final class Maintenance {
         db.unknownWaiting(alive).forEach((name, count) -> log.warn("{} workflows named '{}' are waiting, but no running"
                 + " executor has registered that name; they fail after {} unless one does", count, name,
                 config.unknownWorkflowTimeout()));
+    }
+
+    /**
+     * Resumes the work this executor id left RUNNING before this process started (its previous incarnation's), at
+     * once rather than after executorTimeout. If that fails (the database is unreachable at start), start goes on and
+     * every maintenance round tries again until it succeeds: nobody else would recover those rows, since this
+     * executor id's heartbeat is alive.
+     */
+    void recoverPreviousIncarnation() {
+        try {
+            recoverOrphans(config.executorId());
+            previousIncarnationRecovered = true;
+        } catch (RuntimeException e) {
+            log.warn("executor '{}' could not recover its previous incarnation's workflows yet, will retry: {}",
+                    config.executorId(), e.getMessage());
+        }
     }
 
     /**
