@@ -293,6 +293,7 @@ public final class SystemDatabase {
     public void expireExecutor(String executorId, UUID incarnation) throws SQLException {
         try (Connection conn = engine.getConnection();
                 PreparedStatement ps = conn.prepareStatement(queries.get("expireExecutor"))) {
+            conn.setNetworkTimeout(Runnable::run, 2000); // the last word of close(): a dead socket must not hold it up
             ps.setString(1, executorId);
             ps.setString(2, incarnation.toString());
             ps.setString(3, executorId);

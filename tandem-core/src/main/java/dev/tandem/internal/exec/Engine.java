@@ -383,6 +383,9 @@ public final class Engine implements AutoCloseable {
                 if (!workflowThreads.awaitTermination(millisUntil(deadline), TimeUnit.MILLISECONDS)) {
                     log.info("{} workflows still running at shutdown; they will be recovered from their checkpoints",
                             executions.size());
+                    if (committer != null) {
+                        committer.close(0); // a write stuck on a dead socket is aborted: its waiters can unwind
+                    }
                     workflowThreads.shutdownNow();
                     workflowThreads.awaitTermination(5, TimeUnit.SECONDS);
                 }

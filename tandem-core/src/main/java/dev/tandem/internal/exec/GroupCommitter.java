@@ -396,6 +396,10 @@ final class GroupCommitter {
             while (leading) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
+                    if (timeoutMillis == 0) {
+                        abortConnection();
+                        break;
+                    }
                     log.warn("a checkpoint write did not finish within {} ms of shutdown; aborting its connection",
                             timeoutMillis);
                     abortConnection();
