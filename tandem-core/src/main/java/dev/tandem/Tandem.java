@@ -3,7 +3,7 @@ package dev.tandem;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import dev.tandem.internal.db.SystemDatabase;
+import dev.tandem.internal.db.QueueStore;
 import dev.tandem.internal.exec.Engine;
 import dev.tandem.internal.exec.EngineConfig;
 import java.time.Duration;
@@ -529,8 +529,8 @@ public final class Tandem implements AutoCloseable {
                 ds = pool;
             }
             String id = executorId != null ? executorId : "executor-" + UUID.randomUUID();
-            Map<String, SystemDatabase.QueueRow> queueRows = new LinkedHashMap<>();
-            queues.forEach((name, q) -> queueRows.put(name, new SystemDatabase.QueueRow(name, q.concurrency(),
+            Map<String, QueueStore.QueueRow> queueRows = new LinkedHashMap<>();
+            queues.forEach((name, q) -> queueRows.put(name, new QueueStore.QueueRow(name, q.concurrency(),
                     q.workerConcurrency(), q.rateLimit(), q.ratePeriod(), q.partitionConcurrency())));
             EngineConfig config = new EngineConfig(ds, id, migrate, heartbeatInterval, executorTimeout,
                     maxRecoveryAttempts, virtualThreads, maxConcurrentWorkflows, shutdownTimeout, objectMapper,

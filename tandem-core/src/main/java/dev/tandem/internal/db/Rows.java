@@ -1,6 +1,11 @@
 package dev.tandem.internal.db;
 
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /** The rows the engine reads and writes, as plain values. */
@@ -52,4 +57,16 @@ public final class Rows {
     /** A workflow taken by recovery, reconciliation or from a queue, with the ownership epoch it now has. */
     public record ClaimedRow(String workflowId, String name, @Nullable String input, int attempts,
             @Nullable String queueName, long epoch) {}
+
+    /** Reads the rows a claim returns: workflow id, name, input, attempts, queue, ownership epoch. */
+    static List<ClaimedRow> claimed(PreparedStatement ps) throws SQLException {
+        List<ClaimedRow> rows = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                rows.add(new ClaimedRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getString(5),
+                        rs.getLong(6)));
+            }
+        }
+        return rows;
+    }
 }

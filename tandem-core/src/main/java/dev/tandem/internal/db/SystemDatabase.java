@@ -1,18 +1,15 @@
 package dev.tandem.internal.db;
 
 import dev.tandem.IsolationLevel;
-import dev.tandem.internal.db.Rows.ClaimedRow;
 import dev.tandem.internal.db.Rows.FinishRow;
 import dev.tandem.internal.db.Rows.StartRow;
 import dev.tandem.internal.db.Rows.StepRow;
 import dev.tandem.internal.db.Rows.WorkflowRow;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -36,6 +33,8 @@ public final class SystemDatabase {
     private final DataSource dataSource;
     private final DataSource engine;
     private final Queries queries;
+    private final ExecutorStore executors;
+    private final QueueStore queues;
     private final String[] groupCommitSql;
     private final String[] insertCheckpointsAndCommitSql;
 
@@ -43,21 +42,29 @@ public final class SystemDatabase {
         this.dataSource = dataSource;
         this.engine = engine;
         this.queries = Queries.load();
+        this.executors = new ExecutorStore(queries, engine);
+        this.queues = new QueueStore(queries, engine);
         this.groupCommitSql = composeGroupCommits(queries);
         this.insertCheckpointsAndCommitSql =
                 (queries.get("insertTransactionCheckpoints") + ";\nCOMMIT").split("\\?", -1);
         if (insertCheckpointsAndCommitSql.length != 3) {
             throw new IllegalStateException("insertTransactionCheckpoints must have exactly two parameters");
         }
-        for (String name : List.of("insertTransactionCheckpoints", "loadSteps", "loadStep", "enqueueWorkflow",
-                "upsertQueue", "loadQueues", "claimQueued", "lockQueue", "claimQueuedLimited", "claimQueuedPartitioned", "nextDelayed",
-                "cancelWorkflow", "resumeWorkflow", "sendMessage", "failUnknownWorkflows", "unknownWaiting",
-                "loadWorkflow", "registerExecutor", "heartbeat", "expireExecutor", "claimOrphans",
-                "forgetDeadExecutors", "takeMessage", "setEvent", "getEvent", "writeStream", "readStream",
-                "workflowState", "startChild", "setTimeout", "expireDeadlines", "cancelWorkflowTree", "registerNames",
-                "ownedRunning", "reclaimOwned", "countAttempt", "existingChild")) {
+        for (String name : List.of("insertTransactionCheckpoints", "loadSteps", "loadStep", "cancelWorkflow",
+                "resumeWorkflow", "sendMessage", "loadWorkflow", "takeMessage", "setEvent", "getEvent", "writeStream",
+                "readStream", "workflowState", "startChild", "cancelWorkflowTree", "countAttempt", "existingChild")) {
             queries.get(name); // fail at start, not mid-run, if the packaged SQL is incomplete
         }
+    }
+
+    /** Executors, ownership, recovery, reconciliation and maintenance statements. */
+    public ExecutorStore executors() {
+        return executors;
+    }
+
+    /** Enqueueing, queue limits and claims. */
+    public QueueStore queues() {
+        return queues;
     }
 
     /** The application's data source. */
@@ -259,111 +266,6 @@ public final class SystemDatabase {
         }
     }
 
-    public void registerExecutor(String executorId, UUID incarnation, String hostname, long pid, List<String> names)
-            throws SQLException {
-        try (Connection conn = engine.getConnection();
-                PreparedStatement ps = conn.prepareStatement(queries.get("registerExecutor"))) {
-            ps.setString(1, executorId);
-            ps.setString(2, incarnation.toString());
-            ps.setString(3, hostname);
-            ps.setLong(4, pid);
-            ps.setArray(5, conn.createArrayOf("text", names.toArray()));
-            ps.executeUpdate();
-        }
-        registerNames(names);
-    }
-
-    /** Records that {@code names} are registered by a live executor now (see {@code tandem.workflow_names}). */
-    public void registerNames(List<String> names) throws SQLException {
-        if (names.isEmpty()) {
-            return;
-        }
-        try (Connection conn = engine.getConnection();
-                PreparedStatement ps = conn.prepareStatement(queries.get("registerNames"))) {
-            ps.setArray(1, conn.createArrayOf("text", names.toArray()));
-            ps.executeUpdate();
-        }
-    }
-
-    /** Returns false if this incarnation no longer owns the executor row (another process took the same id). */
-    public boolean heartbeat(String executorId, UUID incarnation) throws SQLException {
-        return updateExecutor("heartbeat", executorId, incarnation);
-    }
-
-    public void expireExecutor(String executorId, UUID incarnation) throws SQLException {
-        try (Connection conn = engine.getConnection();
-                PreparedStatement ps = conn.prepareStatement(queries.get("expireExecutor"))) {
-            conn.setNetworkTimeout(Runnable::run, 2000); // the last word of close(): a dead socket must not hold it up
-            ps.setString(1, executorId);
-            ps.setString(2, incarnation.toString());
-            ps.setString(3, executorId);
-            ps.setString(4, incarnation.toString());
-            ps.executeUpdate();
-        }
-    }
-
-    private boolean updateExecutor(String query, String executorId, UUID incarnation) throws SQLException {
-        try (Connection conn = engine.getConnection();
-                PreparedStatement ps = conn.prepareStatement(queries.get(query))) {
-            ps.setString(1, executorId);
-            ps.setString(2, incarnation.toString());
-            return ps.executeUpdate() == 1;
-        }
-    }
-
-    /**
-     * Claims orphaned RUNNING workflows of the given names for {@code executorId}.
-     *
-     * @param previousIncarnation this executor's id when recovering its own previous incarnation (at start), else null
-     */
-    public List<ClaimedRow> claimOrphans(String executorId, UUID incarnation, List<String> names,
-            @Nullable String previousIncarnation, Duration executorTimeout, int limit) throws SQLException {
-        try (Connection conn = engine.getConnection();
-                PreparedStatement ps = conn.prepareStatement(queries.get("claimOrphans"))) {
-            ps.setString(1, executorId);
-            ps.setString(2, incarnation.toString());
-            ps.setArray(3, conn.createArrayOf("text", names.toArray()));
-            ps.setString(4, previousIncarnation);
-            ps.setString(5, executorId);
-            ps.setString(6, interval(executorTimeout));
-            ps.setInt(7, limit);
-            return claimed(ps);
-        }
-    }
-
-    /** A RUNNING workflow this process owns, with its ownership epoch. */
-    public record OwnedRow(String workflowId, long epoch) {}
-
-    /** The RUNNING workflows this process (executor id and incarnation) took more than {@code grace} ago. */
-    public List<OwnedRow> ownedRunning(String executorId, UUID incarnation, Duration grace) throws SQLException {
-        try (Connection conn = engine.getConnection();
-                PreparedStatement ps = conn.prepareStatement(queries.get("ownedRunning"))) {
-            ps.setString(1, executorId);
-            ps.setString(2, incarnation.toString());
-            ps.setString(3, interval(grace));
-            List<OwnedRow> rows = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    rows.add(new OwnedRow(rs.getString(1), rs.getLong(2)));
-                }
-            }
-            return rows;
-        }
-    }
-
-    /** Takes {@code rows} again with new ownership epochs, those that nothing changed since they were read. */
-    public List<ClaimedRow> reclaimOwned(String executorId, UUID incarnation, List<OwnedRow> rows)
-            throws SQLException {
-        try (Connection conn = engine.getConnection();
-                PreparedStatement ps = conn.prepareStatement(queries.get("reclaimOwned"))) {
-            ps.setArray(1, conn.createArrayOf("text", rows.stream().map(OwnedRow::workflowId).toArray()));
-            ps.setArray(2, conn.createArrayOf("bigint", rows.stream().map(OwnedRow::epoch).toArray()));
-            ps.setString(3, executorId);
-            ps.setString(4, incarnation.toString());
-            return claimed(ps);
-        }
-    }
-
     /**
      * Counts one more attempt of an execution that is replayed after a transient failure; the attempts now, or -1 if
      * it no longer owns the row.
@@ -380,67 +282,6 @@ public final class SystemDatabase {
         }
     }
 
-    public int forgetDeadExecutors(Duration silentFor) throws SQLException {
-        try (Connection conn = engine.getConnection();
-                PreparedStatement ps = conn.prepareStatement(queries.get("forgetDeadExecutors"))) {
-            ps.setString(1, interval(silentFor));
-            return ps.executeUpdate();
-        }
-    }
-
-    /** Calls {@code tandem.enqueue_workflow} on the caller's connection (its transaction); returns the id. */
-    public String enqueue(Connection conn, String name, String argsJson, @Nullable String workflowId, String queue,
-            int priority, @Nullable String deduplicationId, @Nullable String partitionKey, @Nullable Duration delay)
-            throws SQLException {
-        try (PreparedStatement ps = conn.prepareStatement(queries.get("enqueueWorkflow"))) {
-            ps.setString(1, name);
-            ps.setString(2, argsJson);
-            ps.setString(3, queue);
-            ps.setString(4, workflowId);
-            ps.setInt(5, priority);
-            ps.setString(6, deduplicationId);
-            ps.setString(7, partitionKey);
-            ps.setString(8, delay == null ? null : interval(delay));
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getString(1);
-            }
-        }
-    }
-
-    /** Fails workflows waiting longer than {@code timeout} for a name no executor alive within {@code alive} runs. */
-    public List<String> failUnknownWorkflows(Duration timeout, Duration alive) throws SQLException {
-        try (Connection conn = engine.getConnection();
-                PreparedStatement ps = conn.prepareStatement(queries.get("failUnknownWorkflows"))) {
-            ps.setString(1, timeout.toString());
-            ps.setString(2, interval(timeout));
-            ps.setString(3, interval(timeout));
-            ps.setString(4, interval(alive));
-            List<String> failed = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    failed.add(rs.getString(1) + " (" + rs.getString(2) + ")");
-                }
-            }
-            return failed;
-        }
-    }
-
-    /** Waiting workflows per name that no executor alive within {@code alive} runs. */
-    public java.util.Map<String, Long> unknownWaiting(Duration alive) throws SQLException {
-        try (Connection conn = engine.getConnection();
-                PreparedStatement ps = conn.prepareStatement(queries.get("unknownWaiting"))) {
-            ps.setString(1, interval(alive));
-            java.util.Map<String, Long> waiting = new java.util.TreeMap<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    waiting.put(rs.getString(1), rs.getLong(2));
-                }
-            }
-            return waiting;
-        }
-    }
-
     /** Calls {@code tandem.cancel_workflow}, {@code tandem.resume_workflow} or {@code tandem.send_message}. */
     public void control(String query, Object... params) throws SQLException {
         try (Connection conn = dataSource.getConnection();
@@ -449,126 +290,6 @@ public final class SystemDatabase {
                 ps.setObject(i + 1, params[i]);
             }
             ps.execute();
-        }
-    }
-
-    /** A queue's limits; null means none. */
-    public record QueueRow(String name, @Nullable Integer concurrency, @Nullable Integer workerConcurrency,
-            @Nullable Integer rateLimit, @Nullable Duration ratePeriod, @Nullable Integer partitionConcurrency) {
-
-        /** Whether a dequeue must serialize with other executors' dequeues of this queue. */
-        boolean limitedGlobally() {
-            return concurrency != null || rateLimit != null || partitionConcurrency != null;
-        }
-    }
-
-    public void upsertQueue(QueueRow queue) throws SQLException {
-        try (Connection conn = engine.getConnection();
-                PreparedStatement ps = conn.prepareStatement(queries.get("upsertQueue"))) {
-            ps.setString(1, queue.name());
-            ps.setObject(2, queue.concurrency(), java.sql.Types.INTEGER);
-            ps.setObject(3, queue.workerConcurrency(), java.sql.Types.INTEGER);
-            ps.setObject(4, queue.rateLimit(), java.sql.Types.INTEGER);
-            ps.setString(5, queue.ratePeriod() == null ? null : interval(queue.ratePeriod()));
-            ps.setObject(6, queue.partitionConcurrency(), java.sql.Types.INTEGER);
-            ps.executeUpdate();
-        }
-    }
-
-    public List<QueueRow> loadQueues() throws SQLException {
-        try (Connection conn = engine.getConnection();
-                PreparedStatement ps = conn.prepareStatement(queries.get("loadQueues"));
-                ResultSet rs = ps.executeQuery()) {
-            List<QueueRow> rows = new ArrayList<>();
-            while (rs.next()) {
-                Long periodMillis = (Long) rs.getObject(5);
-                rows.add(new QueueRow(rs.getString(1), (Integer) rs.getObject(2), (Integer) rs.getObject(3),
-                        (Integer) rs.getObject(4), periodMillis == null ? null : Duration.ofMillis(periodMillis),
-                        (Integer) rs.getObject(6)));
-            }
-            return rows;
-        }
-    }
-
-    /** Moves up to {@code limit} waiting workflows of {@code queue} to RUNNING under {@code executorId}. */
-    public List<ClaimedRow> claimQueued(String executorId, UUID incarnation, QueueRow queue, List<String> names,
-            int limit) throws SQLException {
-        try (Connection conn = engine.getConnection()) {
-            Array nameArray = conn.createArrayOf("text", names.toArray());
-            if (!queue.limitedGlobally()) {
-                try (PreparedStatement ps = conn.prepareStatement(queries.get("claimQueued"))) {
-                    ps.setString(1, executorId);
-                    ps.setString(2, incarnation.toString());
-                    ps.setString(3, queue.name());
-                    ps.setArray(4, nameArray);
-                    ps.setInt(5, limit);
-                    return claimed(ps);
-                }
-            }
-            conn.setAutoCommit(false);
-            try {
-                // The row's current limits win over the ones this executor loaded a moment ago.
-                Integer concurrency = null;
-                Integer rateLimit = null;
-                String ratePeriod = null;
-                Integer partitionConcurrency = null;
-                try (PreparedStatement lock = conn.prepareStatement(queries.get("lockQueue"))) {
-                    lock.setString(1, queue.name());
-                    try (ResultSet rs = lock.executeQuery()) {
-                        if (rs.next()) {
-                            concurrency = (Integer) rs.getObject(1);
-                            rateLimit = (Integer) rs.getObject(2);
-                            ratePeriod = rs.getString(3);
-                            partitionConcurrency = (Integer) rs.getObject(4);
-                        }
-                    }
-                }
-                List<ClaimedRow> rows;
-                String claim = partitionConcurrency != null ? "claimQueuedPartitioned" : "claimQueuedLimited";
-                try (PreparedStatement ps = conn.prepareStatement(queries.get(claim))) {
-                    ps.setString(1, queue.name());
-                    ps.setArray(2, nameArray);
-                    ps.setInt(3, limit);
-                    ps.setObject(4, concurrency, java.sql.Types.INTEGER);
-                    ps.setObject(5, rateLimit, java.sql.Types.INTEGER);
-                    ps.setString(6, ratePeriod);
-                    ps.setObject(7, partitionConcurrency, java.sql.Types.INTEGER);
-                    ps.setString(8, executorId);
-                    ps.setString(9, incarnation.toString());
-                    rows = claimed(ps);
-                }
-                conn.commit();
-                return rows;
-            } catch (SQLException | RuntimeException e) {
-                conn.rollback();
-                throw e;
-            } finally {
-                conn.setAutoCommit(true);
-            }
-        }
-    }
-
-    private static List<ClaimedRow> claimed(PreparedStatement ps) throws SQLException {
-        List<ClaimedRow> rows = new ArrayList<>();
-        try (ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                rows.add(new ClaimedRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getString(5),
-                        rs.getLong(6)));
-            }
-        }
-        return rows;
-    }
-
-    /** When the next DELAYED workflow of these names is due, or null if none is waiting. */
-    public java.time.@Nullable Instant nextDelayed(List<String> names) throws SQLException {
-        try (Connection conn = engine.getConnection();
-                PreparedStatement ps = conn.prepareStatement(queries.get("nextDelayed"))) {
-            ps.setArray(1, conn.createArrayOf("text", names.toArray()));
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                Timestamp t = rs.getTimestamp(1);
-                return t == null ? null : t.toInstant();
-            }
         }
     }
 
@@ -724,27 +445,6 @@ public final class SystemDatabase {
                 return rs.next() ? new ChildStart(false, rs.getString(1), rs.getString(2))
                         : new ChildStart(false, null, null);
             }
-        }
-    }
-
-    public void setTimeout(Connection conn, String workflowId, long timeoutMillis) throws SQLException {
-        try (PreparedStatement ps = conn.prepareStatement(queries.get("setTimeout"))) {
-            ps.setLong(1, timeoutMillis);
-            ps.setString(2, workflowId);
-            ps.executeUpdate();
-        }
-    }
-
-    /** Cancels the workflows whose deadline passed; returns their ids. */
-    public List<String> expireDeadlines() throws SQLException {
-        try (Connection conn = engine.getConnection();
-                PreparedStatement ps = conn.prepareStatement(queries.get("expireDeadlines"));
-                ResultSet rs = ps.executeQuery()) {
-            List<String> ids = new ArrayList<>();
-            while (rs.next()) {
-                ids.add(rs.getString(1));
-            }
-            return ids;
         }
     }
 

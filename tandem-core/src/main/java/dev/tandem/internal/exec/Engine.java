@@ -1,40 +1,30 @@
 package dev.tandem.internal.exec;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import dev.tandem.StartOptions;
 import dev.tandem.TandemException;
-import dev.tandem.WorkflowConflictException;
 import dev.tandem.WorkflowFunction;
 import dev.tandem.WorkflowHandle;
-import dev.tandem.WorkflowStatus;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.tandem.internal.db.EnginePool;
 import dev.tandem.internal.db.Json;
 import dev.tandem.internal.db.Migrator;
 import dev.tandem.internal.db.Notifications;
 import dev.tandem.internal.db.Rows.ClaimedRow;
-import dev.tandem.internal.db.Rows.FinishRow;
-import dev.tandem.internal.db.Rows.StartRow;
 import dev.tandem.internal.db.Rows.WorkflowRow;
-import dev.tandem.internal.db.SqlErrors;
+import dev.tandem.internal.db.QueueStore;
 import dev.tandem.internal.db.SystemDatabase;
-import dev.tandem.internal.exec.ExecutionControl.Kind;
 import java.net.InetAddress;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -259,8 +249,8 @@ public final class Engine implements AutoCloseable {
                     + e.getMessage(), e);
         }
         try {
-            for (SystemDatabase.QueueRow queue : config.queues().values()) {
-                db.upsertQueue(queue);
+            for (QueueStore.QueueRow queue : config.queues().values()) {
+                db.queues().upsertQueue(queue);
             }
         } catch (SQLException e) {
             throw new TandemException("failed to declare queues " + config.queues().keySet() + ": " + e.getMessage(), e);
@@ -322,7 +312,7 @@ public final class Engine implements AutoCloseable {
 
     /** Registers this executor (and the workflow names it runs) in tandem.executors. */
     void registerExecutor() throws SQLException {
-        db.registerExecutor(config.executorId(), incarnation, hostname(), ProcessHandle.current().pid(),
+        db.executors().registerExecutor(config.executorId(), incarnation, hostname(), ProcessHandle.current().pid(),
                 workflowNames());
     }
 
@@ -352,7 +342,7 @@ public final class Engine implements AutoCloseable {
         }
         stopParts();
         try {
-            db.expireExecutor(config.executorId(), incarnation); // others may take over what is left, now
+            db.executors().expireExecutor(config.executorId(), incarnation); // others may take over what is left, now
         } catch (SQLException e) {
             log.debug("could not mark executor '{}' as stopped", config.executorId(), e);
         }

@@ -1,7 +1,7 @@
 package dev.tandem.internal.exec;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tandem.internal.db.SystemDatabase.QueueRow;
+import dev.tandem.internal.db.QueueStore.QueueRow;
 import java.time.Duration;
 import java.util.Map;
 import javax.sql.DataSource;

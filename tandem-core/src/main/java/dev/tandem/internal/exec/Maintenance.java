@@ -3,6 +3,7 @@ package dev.tandem.internal.exec;
 import dev.tandem.TandemException;
 import dev.tandem.internal.db.Rows.ClaimedRow;
 import dev.tandem.internal.db.SqlErrors;
+import dev.tandem.internal.db.ExecutorStore;
 import dev.tandem.internal.db.SystemDatabase;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -82,7 +83,7 @@ final class Maintenance {
      */
     private void heartbeat() {
         try {
-            if (!db.heartbeat(config.executorId(), engine.incarnation())) {
+            if (!db.executors().heartbeat(config.executorId(), engine.incarnation())) {
                 log.warn("executor '{}' lost its registration (another process with the same executorId, or a long"
                         + " outage); registering again. Give every process its own executorId.", config.executorId());
                 engine.registerExecutor();
@@ -110,18 +111,18 @@ final class Maintenance {
                 reconcile();
             }
             engine.scheduler().runDue();
-            for (String expired : db.expireDeadlines()) {
+            for (String expired : db.executors().expireDeadlines()) {
                 log.info("workflow '{}' passed its deadline and was cancelled", expired);
                 engine.waiters().signal(expired, Waiters.CANCEL);
             }
             if (maintenanceRounds % UNKNOWN_CHECK_ROUNDS == 0) {
-                db.registerNames(engine.workflowNames());
+                db.executors().registerNames(engine.workflowNames());
                 checkUnknownWorkflows();
             }
             if (++maintenanceRounds % 600 == 0) {
                 Duration silence = Duration.ofHours(1).compareTo(config.executorTimeout().multipliedBy(10)) > 0
                         ? Duration.ofHours(1) : config.executorTimeout().multipliedBy(10);
-                db.forgetDeadExecutors(silence);
+                db.executors().forgetDeadExecutors(silence);
             }
             engine.admin().applyRetention(config.heartbeatInterval().dividedBy(2)); // leaves the heartbeat its pace
             if (databaseWarned) {
@@ -140,11 +141,11 @@ final class Maintenance {
     /** Warns about waiting workflows nobody runs, and fails those that waited longer than the configured time. */
     private void checkUnknownWorkflows() throws SQLException {
         Duration alive = config.executorTimeout();
-        for (String failed : db.failUnknownWorkflows(config.unknownWorkflowTimeout(), alive)) {
+        for (String failed : db.executors().failUnknownWorkflows(config.unknownWorkflowTimeout(), alive)) {
             log.error("workflow {} ended ERROR: no executor has registered its name for {} while it waited", failed,
                     config.unknownWorkflowTimeout());
         }
-        db.unknownWaiting(alive).forEach((name, count) -> log.warn("{} workflows named '{}' are waiting, but no running"
+        db.executors().unknownWaiting(alive).forEach((name, count) -> log.warn("{} workflows named '{}' are waiting, but no running"
                 + " executor has registered that name; they fail after {} unless one does", count, name,
                 config.unknownWorkflowTimeout()));
     }
@@ -178,7 +179,7 @@ final class Maintenance {
         while (!engine.isStopping()) {
             List<ClaimedRow> claimed;
             try {
-                claimed = db.claimOrphans(config.executorId(), engine.incarnation(), names, previousIncarnation,
+                claimed = db.executors().claimOrphans(config.executorId(), engine.incarnation(), names, previousIncarnation,
                         config.executorTimeout(), RECOVERY_BATCH);
             } catch (SQLException e) {
                 throw new TandemException("recovery failed: " + e.getMessage(), e);
@@ -200,10 +201,10 @@ final class Maintenance {
      * acknowledgement may be on its way.
      */
     private void reconcile() throws SQLException {
-        List<SystemDatabase.OwnedRow> owned = db.ownedRunning(config.executorId(), engine.incarnation(),
+        List<ExecutorStore.OwnedRow> owned = db.executors().ownedRunning(config.executorId(), engine.incarnation(),
                 config.executorTimeout());
-        List<SystemDatabase.OwnedRow> forgotten = new ArrayList<>();
-        for (SystemDatabase.OwnedRow row : owned) {
+        List<ExecutorStore.OwnedRow> forgotten = new ArrayList<>();
+        for (ExecutorStore.OwnedRow row : owned) {
             if (executions.local(row.workflowId()) == null) {
                 forgotten.add(row);
             }
@@ -211,7 +212,7 @@ final class Maintenance {
         if (forgotten.isEmpty()) {
             return;
         }
-        for (ClaimedRow row : db.reclaimOwned(config.executorId(), engine.incarnation(), forgotten)) {
+        for (ClaimedRow row : db.executors().reclaimOwned(config.executorId(), engine.incarnation(), forgotten)) {
             log.warn("workflow '{}' ({}) was RUNNING on this executor but not running in it (an acknowledgement lost"
                     + " to a network or database failure); resuming it, attempt {}", row.workflowId(), row.name(),
                     row.attempts());

@@ -4,7 +4,7 @@ import dev.tandem.internal.db.QueueListener;
 import dev.tandem.internal.db.Rows.ClaimedRow;
 import dev.tandem.internal.db.SqlErrors;
 import dev.tandem.internal.db.SystemDatabase;
-import dev.tandem.internal.db.SystemDatabase.QueueRow;
+import dev.tandem.internal.db.QueueStore.QueueRow;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -118,7 +118,7 @@ final class QueueWorker implements Runnable {
     /** Claims what this executor may run from every queue; returns how long to wait before the next round. */
     private long dequeueAll() throws Exception {
         Map<String, QueueRow> loaded = new HashMap<>();
-        for (QueueRow queue : db.loadQueues()) {
+        for (QueueRow queue : db.queues().loadQueues()) {
             loaded.put(queue.name(), queue);
         }
         queues = loaded;
@@ -132,7 +132,7 @@ final class QueueWorker implements Runnable {
             claiming.unlock();
         }
         long wait = pollInterval.toMillis();
-        Instant due = db.nextDelayed(names);
+        Instant due = db.queues().nextDelayed(names);
         if (due != null) {
             long untilDue = Duration.between(Instant.now(), due).toMillis() + 1;
             if (untilDue > 0) { // one that is already due waits for a free slot, which slotFreed() announces
@@ -150,7 +150,7 @@ final class QueueWorker implements Runnable {
             if (free <= 0) {
                 return;
             }
-            List<ClaimedRow> claimed = db.claimQueued(executorId, incarnation, queue, names, Math.min(free, CLAIM_BATCH));
+            List<ClaimedRow> claimed = db.queues().claimQueued(executorId, incarnation, queue, names, Math.min(free, CLAIM_BATCH));
             for (ClaimedRow row : claimed) {
                 sink.run(row, queue.name());
             }

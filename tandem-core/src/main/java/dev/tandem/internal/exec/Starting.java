@@ -199,10 +199,10 @@ public final class Starting {
 
     private String enqueueOn(Connection conn, String name, String inputJson, EnqueueOptions o)
             throws SQLException {
-        String id = db.enqueue(conn, name, inputJson, o.workflowId(), o.queueName(), o.priority(), o.deduplicationId(),
+        String id = db.queues().enqueue(conn, name, inputJson, o.workflowId(), o.queueName(), o.priority(), o.deduplicationId(),
                 o.partitionKey(), o.delay());
         if (o.timeout() != null) {
-            db.setTimeout(conn, id, o.timeout().toMillis());
+            db.queues().setTimeout(conn, id, o.timeout().toMillis());
         }
         return id;
     }
