@@ -408,10 +408,11 @@ public final class Tandem implements AutoCloseable {
         }
 
         /**
-         * Size of the pool Tandem creates for {@link #databaseUrl} (default 16, at least 4). Three connections stay
-         * open for the engine itself (the group committer, and two that LISTEN for queue and workflow
-         * notifications); the others serve transactional steps, receives, dequeues and queries. A
-         * {@code DataSource} given instead needs the same headroom.
+         * Size of the pool Tandem creates for {@link #databaseUrl} (default 16, at least 4): it serves the work of
+         * workflows (transactional steps, receives, reads) and callers' queries. The engine's own connections (group
+         * commit, heartbeat, the two listening connections, queue claims, maintenance) come from a small pool of its
+         * own, of at most 8, opened the same way; with a {@code DataSource} that does not tell how it connects (not
+         * HikariCP with a JDBC URL, nor PostgreSQL's own), those are borrowed from it, and it needs that headroom.
          */
         public Builder maxPoolSize(int maxPoolSize) {
             this.maxPoolSize = maxPoolSize;
@@ -487,7 +488,7 @@ public final class Tandem implements AutoCloseable {
             }
             if (maxPoolSize < 4) {
                 throw new IllegalArgumentException("maxPoolSize must be at least 4 (was " + maxPoolSize
-                        + "): the engine keeps three connections open, and work needs at least one more");
+                        + "): transactional steps, receives and reads of concurrent workflows need connections");
             }
             if (executorId != null && executorId.isBlank()) {
                 throw new IllegalArgumentException("executorId must not be blank");
