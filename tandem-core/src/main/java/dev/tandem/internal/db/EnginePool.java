@@ -38,6 +38,7 @@ public final class EnginePool {
         config.setMaximumPoolSize(SIZE);
         config.setMinimumIdle(2);
         config.setConnectionTimeout(2_000); // each user retries on its own schedule
+        config.setValidationTimeout(2_000);
         config.setConnectionInitSql("SET statement_timeout = '" + STATEMENT_TIMEOUT + "'; SET lock_timeout = '"
                 + LOCK_TIMEOUT + "'; SET application_name = 'tandem engine'");
         // Connections are opened lazily: a pool that cannot connect at once must not fail the engine's construction.

@@ -341,13 +341,30 @@ public final class Engine implements AutoCloseable {
             state = State.STOPPING;
         }
         stopParts();
-        try {
-            db.executors().expireExecutor(config.executorId(), incarnation); // others may take over what is left, now
-        } catch (SQLException e) {
-            log.debug("could not mark executor '{}' as stopped", config.executorId(), e);
-        }
+        expireExecutor();
         enginePool.close();
         state = State.STOPPED;
+    }
+
+    /**
+     * Tells the others this executor has stopped, so they may take over what is left at once. At most two seconds:
+     * on a dead network, they find out from its silent heartbeat instead.
+     */
+    private void expireExecutor() {
+        Thread expiring = new Thread(() -> {
+            try {
+                db.executors().expireExecutor(config.executorId(), incarnation);
+            } catch (SQLException | RuntimeException e) {
+                log.debug("could not mark executor '{}' as stopped", config.executorId(), e);
+            }
+        }, "tandem-stop");
+        expiring.setDaemon(true);
+        expiring.start();
+        try {
+            expiring.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Stops every part that was started, in order; safe to call on a partly started engine. */
