@@ -81,7 +81,7 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
      * across parked replays so each is read once.
      */
     Map<String, Outcome> childOutcomes = new HashMap<>();
-    /** Replays in a row after transient failures (the next one waits longer); kept across replays. */
+    /** Replays in a row after transient failures (the next waits longer); kept across replays, reset by a write. */
     private int transientReplays;
     /** Deadlines (nanoTime) of waits for children that have not ended, kept across parked replays of the wait. */
     Map<String, Long> childWaitDeadlines = new HashMap<>();
@@ -540,7 +540,11 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     /** Writes through the group committer; true if everything was recorded. */
     private boolean commit(List<StepRow> steps, @Nullable FinishRow finish) {
         try {
-            return engine.committer().write(steps, finish);
+            boolean recorded = engine.committer().write(steps, finish);
+            if (recorded) {
+                transientReplays = 0; // the failure has passed: a later one starts its backoff from the beginning
+            }
+            return recorded;
         } catch (EngineStoppedException e) {
             throw new ExecutionControl(Kind.STOP, e.getMessage(), e);
         } catch (Exception e) {
