@@ -127,4 +127,35 @@ class ApplicationLockTest {
         }
         assertThat(slow.result(Duration.ofSeconds(10))).isEqualTo("slow");
     }
+
+    /**
+     * Defect: the partitioned claim held the queue's lock while it waited on a waiting workflow's row that an
+     * application transaction held, so every executor's claims of that queue stalled behind it.
+     */
+    @Test
+    void aLockedWaitingWorkflowDoesNotStallItsPartitionedQueue() throws Exception {
+        Tandem tandem = engines.add(Tandem.builder().dataSource(db.dataSource()).pollInterval(Duration.ofMillis(200))
+                .queue("tenants", QueueOptions.unlimited().partitionConcurrency(1)).build());
+        tandem.register("tenant-job", String.class, (ctx, in) -> ctx.step("s", () -> in));
+        tandem.start();
+        try (Connection app = db.dataSource().getConnection()) {
+            app.setAutoCommit(false);
+            try (Statement st = app.createStatement()) {
+                // Enqueued and committed by someone else, then held (uncommitted cancel) by this transaction.
+                db.execute("SELECT tandem.enqueue_workflow('tenant-job', '[\"held\"]', 'tenants', workflow_id => 'held-1',"
+                        + " partition_key => 'a', delay => interval '300 milliseconds')");
+                st.execute("SELECT tandem.cancel_workflow('held-1')");
+            }
+            Thread.sleep(400); // held-1 is due, and locked
+            for (int i = 0; i < 10; i++) {
+                db.execute("SELECT tandem.enqueue_workflow('tenant-job', '[\"t" + i + "\"]', 'tenants',"
+                        + " workflow_id => 'tenant-" + i + "', partition_key => 'p" + i + "')");
+            }
+            for (int i = 0; i < 10; i++) {
+                assertThat(tandem.<String>handle("tenant-" + i).result(Duration.ofSeconds(10))).isEqualTo("t" + i);
+            }
+            app.rollback();
+        }
+        assertThat(tandem.<String>handle("held-1").result(Duration.ofSeconds(10))).isEqualTo("held");
+    }
 }
