@@ -167,7 +167,7 @@ final class Children {
         Wakeup wakeup = x.engine.waiters().register(x.workflowId, Waiters.CHILD | Waiters.CANCEL);
         try {
             while (true) {
-                Outcome ended = child.endedOutcome();
+                Outcome ended = endedOutcome(child);
                 long now = System.nanoTime();
                 if (ended != null || now - deadline >= 0) {
                     x.childWaitDeadlines.remove(waitKey);
@@ -186,6 +186,21 @@ final class Children {
             }
         } finally {
             x.release(wakeup);
+        }
+    }
+
+    /**
+     * The child's outcome if it has ended. Reading it is a read of this execution like any other: a failure of the
+     * database is a transient failure of the parent (replayed from its checkpoints), never the parent's own failure.
+     */
+    private @Nullable Outcome endedOutcome(Handle<?> child) {
+        try {
+            return child.endedOutcome();
+        } catch (TandemException e) {
+            if (e.getCause() instanceof java.sql.SQLException) {
+                throw x.transientFailure("read child workflow '" + child.workflowId() + "'", e.getCause());
+            }
+            throw e;
         }
     }
 }
