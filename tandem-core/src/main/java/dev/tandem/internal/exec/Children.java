@@ -69,7 +69,14 @@ final class Children {
             inserted[0] = start.inserted();
             return childId;
         });
-        return new ChildHandle<>(x, x.engine.executions().runChild(registered, childId, childInput, inserted[0]));
+        try {
+            return new ChildHandle<>(x, x.engine.executions().runChild(registered, childId, childInput, inserted[0]));
+        } catch (TandemException e) {
+            if (e.getCause() instanceof java.sql.SQLException) { // reading the child's row failed: replay the parent
+                throw x.transientFailure("read child workflow '" + childId + "'", e.getCause());
+            }
+            throw e;
+        }
     }
 
     /** Whether the workflow that held the id is this parent's own child: a replay meeting what it started before. */
