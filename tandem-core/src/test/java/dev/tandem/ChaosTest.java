@@ -66,6 +66,11 @@ class ChaosTest {
     static final int SQL_ENQUEUES = 240;
     static final int WORKER_ITEMS = 60;
     static final long SETTLE_MS = 60_000;
+    /**
+     * After each fault ends, every workflow it hit must have moved on within this long: recovery takes about the
+     * executor timeout, a reconnection, or a replay's backoff; this bound is generous for a busy 2-core machine.
+     */
+    static final long RECOVERY_BOUND_MS = 15_000;
     static final int PARENT_POSITIONS = 10;
     static final int CHILD_POSITIONS = 3;
     static final String TEST_APP = "chaos-test";
@@ -131,6 +136,7 @@ class ChaosTest {
     private final AtomicReference<Throwable> backgroundFailure = new AtomicReference<>();
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean stopping;
+    private volatile String timeline = "did not settle";
     private final Map<String, Long> goDue = new ConcurrentHashMap<>();
     private final List<String> goSent = new CopyOnWriteArrayList<>();
 
@@ -146,14 +152,16 @@ class ChaosTest {
         try {
             run();
         } finally {
-            stopping = true;
-            for (Thread t : threads) {
-                t.interrupt();
-                t.join(5_000);
+            stopThreads();
+            if (!faults.isEmpty()) {
+                try {
+                    printReport();
+                } catch (Exception e) {
+                    System.out.println("ChaosTest: no report (" + e + ")");
+                }
             }
-            for (Map.Entry<String, WorkerJvm> w : workers.entrySet()) {
-                signal(w.getValue(), "CONT"); // a frozen worker would not die of SIGKILL any later, but be tidy
-                w.getValue().kill();
+            for (WorkerJvm w : workers.values()) {
+                w.kill(); // SIGKILL ends a stopped process too
             }
             for (Connection c : opened) {
                 closeQuietly(c);
@@ -215,17 +223,21 @@ class ChaosTest {
         Set<String> expected = expectedParents();
         settle(expected, chaosEnded);
         long settled = now();
+        timeline = String.format("chaos %d s; settled %.1f s after the faults ended", chaosEnded / 1000,
+                (settled - chaosEnded) / 1000.0);
         finalBatch(expected);
-        long finalDone = now();
+        timeline += String.format("; the final batch took %.1f s", (now() - settled) / 1000.0);
         assertNoBackgroundFailure();
+        stopThreads();
+        assertEverything(expected);
+    }
 
+    private void stopThreads() throws InterruptedException {
         stopping = true;
         for (Thread t : threads) {
             t.interrupt();
             t.join(5_000);
         }
-        printReport(chaosEnded, settled, finalDone);
-        assertEverything(expected);
     }
 
     // ---- the faults ----
@@ -640,10 +652,10 @@ class ChaosTest {
             if (now() > deadline) {
                 throw new AssertionError("not everything succeeded within " + SETTLE_MS / 1000 + " s after the"
                         + " faults ended (" + about + "): " + parents + " of " + expected.size() + " parents"
-                        + " succeeded; not finished: " + retrying(() -> queryString("SELECT string_agg(workflow_id"
-                        + " || ' ' || status || ' on ' || coalesce(executor_id, '-') || ' attempts '"
-                        + " || attempts, ', ' ORDER BY workflow_id) FROM tandem.workflow_status"
-                        + " WHERE status <> 'SUCCESS'")) + "; go messages not sent: "
+                        + " succeeded; not finished (at most 40): " + retrying(() -> queryString("SELECT"
+                        + " string_agg(workflow_id || ' ' || status || ' on ' || coalesce(executor_id, '-')"
+                        + " || ' attempts ' || attempts, ', ') FROM (SELECT * FROM tandem.workflow_status"
+                        + " WHERE status <> 'SUCCESS' ORDER BY workflow_id LIMIT 40) t")) + "; go messages not sent: "
                         + goDue.entrySet().stream().filter(e -> e.getValue() >= 0).count());
             }
             Thread.sleep(200);
@@ -776,12 +788,15 @@ class ChaosTest {
         for (Fault f : faults) {
             assertThat(f.pending()).as("fault #%d %s %s: a workflow it hit never moved again (%s)", f.number, f.kind,
                     f.target, as).isFalse();
+            long moved = f.movedAt.values().stream().mapToLong(Long::longValue).max().orElse(f.lifted);
+            assertThat(moved - f.lifted).as("fault #%d %s %s: ms from its end until every workflow it hit moved on"
+                    + " (%s)", f.number, f.kind, f.target, as).isLessThan(RECOVERY_BOUND_MS);
         }
         assertThat(faults.stream().map(f -> f.kind).distinct().count()).as("kinds of fault injected (%s)", as)
                 .isEqualTo(Kind.values().length);
     }
 
-    private void printReport(long chaosEnded, long settled, long finalDone) throws Exception {
+    private void printReport() throws Exception {
         StringBuilder out = new StringBuilder();
         out.append(String.format("%nChaosTest on Java %d, %s%n", Runtime.version().feature(), about));
         out.append(String.format("%-3s %-18s %-20s %7s %9s %8s %12s %14s  %s%n", "#", "fault", "target", "at s",
@@ -797,8 +812,7 @@ class ChaosTest {
         out.append("  * after the fault was lifted, until the SUCCESS count next rose\n");
         out.append("  ** after the fault began, until each workflow it hit (RUNNING on the target then) had a new"
                 + " checkpoint or had ended\n");
-        out.append(String.format("chaos %d s; settled %.1f s after the faults ended; final batch took %.1f s%n",
-                chaosEnded / 1000, (settled - chaosEnded) / 1000.0, (finalDone - settled) / 1000.0));
+        out.append(timeline).append('\n');
         out.append(String.format("workflows: %s%n", queryString("SELECT string_agg(name || ' ' || n || ' (recovered"
                 + " or replayed: ' || r || ', most attempts ' || m || ')', ', ' ORDER BY name) FROM (SELECT name,"
                 + " count(*) n, count(*) FILTER (WHERE attempts > 1) r, max(attempts) m FROM tandem.workflow_status"
