@@ -1,5 +1,7 @@
 package dev.tandem;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -22,7 +24,9 @@ import java.util.concurrent.ThreadLocalRandom;
  *       still take new work at the end: a step and a transactional step that inserts {@code ledger(id, 'ping')}.
  * </ul>
  *
- * <p>The ledger has no unique key: exactly once must come from Tandem. Besides what the test enqueues with SQL, this
+ * <p>The ledger has no unique key: exactly once must come from Tandem. Each step and transaction body also notes
+ * that it ran in {@code body_runs}, on a connection of its own (so a body that runs again and rolls back still
+ * shows), best effort (a note lost to a fault is not retried): how often the faults made bodies run again. Besides what the test enqueues with SQL, this
  * worker starts {@code direct-<executorId>-<i>} (with {@code start}) and enqueues {@code jenq-<executorId>-<i>}
  * (with Java's {@code enqueue}, into queue {@code limited}), for i below {@code count}, item i at
  * {@code epochMillis + i * intervalMillis}. A restarted worker issues every item whose time has come again: a start
@@ -36,6 +40,9 @@ public final class ChaosWorker {
     static final Duration HEARTBEAT = Duration.ofMillis(200);
     static final Duration EXECUTOR_TIMEOUT = Duration.ofSeconds(2);
     private static final IsolationLevel[] LEVELS = IsolationLevel.values();
+
+    /** For the notes in {@code body_runs}, apart from every workflow's transaction. */
+    private static HikariDataSource notes;
 
     private ChaosWorker() {}
 
@@ -67,6 +74,14 @@ public final class ChaosWorker {
         long intervalMillis = Long.parseLong(args[4]);
         int inputBase = Integer.parseInt(args[5]);
 
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(url + "&ApplicationName=" + executorId);
+        config.setMaximumPoolSize(2);
+        config.setConnectionTimeout(250);
+        config.setInitializationFailTimeout(-1);
+        config.setPoolName("chaos-notes");
+        notes = new HikariDataSource(config);
+
         Tandem tandem = Tandem.builder()
                 .databaseUrl(url + "&ApplicationName=" + executorId)
                 .executorId(executorId)
@@ -78,6 +93,7 @@ public final class ChaosWorker {
 
         Workflow<String, String> child = tandem.register("chaos-child", String.class, (ctx, parentId) -> {
             ctx.step("work", () -> {
+                ran(ctx.workflowId(), "work");
                 pause(10, 60);
                 return parentId;
             });
@@ -88,6 +104,7 @@ public final class ChaosWorker {
 
         Workflow<Integer, String> order = tandem.register("chaos-order", Integer.class, (ctx, n) -> {
             ctx.step("prepare", () -> {
+                ran(ctx.workflowId(), "prepare");
                 pause(5, 30);
                 return n * 2;
             });
@@ -146,6 +163,7 @@ public final class ChaosWorker {
     }
 
     private static String ledger(Connection conn, String workflowId, String step) throws SQLException {
+        ran(workflowId, step);
         pause(1, 15);
         try (PreparedStatement ps = conn.prepareStatement("INSERT INTO ledger (workflow_id, step) VALUES (?, ?)")) {
             ps.setString(1, workflowId);
@@ -153,6 +171,18 @@ public final class ChaosWorker {
             ps.executeUpdate();
         }
         return step;
+    }
+
+    /** Notes that a body ran, if the database takes the note now. */
+    private static void ran(String workflowId, String step) {
+        try (Connection c = notes.getConnection();
+                PreparedStatement ps = c.prepareStatement("INSERT INTO body_runs (workflow_id, step) VALUES (?, ?)")) {
+            ps.setString(1, workflowId);
+            ps.setString(2, step);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            // best effort: the count is a lower bound
+        }
     }
 
     private static void pause(int fromMillis, int toMillis) {
