@@ -808,7 +808,8 @@ class ChaosTest {
                     : f.movedAt.values().stream().mapToLong(Long::longValue).max().orElse(-1) - f.at;
             out.append(String.format("%-3d %-18s %-20s %7.1f %9d %8d %12s %14s  %s%n", f.number, f.kind, f.target,
                     f.at / 1000.0, f.lifted - f.at, f.affected.size(), resumed < 0 ? "-" : String.valueOf(resumed),
-                    f.affected.isEmpty() ? "-" : f.pending() ? "never" : String.valueOf(moved), f.note));
+                    f.affected.isEmpty() ? "-" : f.pending() ? "never" : String.valueOf(moved),
+                    f.note + lastToMove(f)));
         }
         out.append("  * after the fault was lifted, until the SUCCESS count next rose\n");
         out.append("  ** after the fault began, until each workflow it hit (RUNNING on the target then) had a new"
@@ -848,6 +849,16 @@ class ChaosTest {
             counts.put(p[1], lines.stream().filter(l -> l.contains(p[0])).count());
         }
         return counts.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(", "));
+    }
+
+    /** Which workflow hit by a fault moved on last (or not at all), and in which state the fault found it. */
+    private static String lastToMove(Fault f) {
+        if (f.affected.size() < 2) {
+            return "";
+        }
+        String last = f.affected.keySet().stream().filter(id -> !f.movedAt.containsKey(id)).findFirst()
+                .orElseGet(() -> Collections.max(f.movedAt.entrySet(), Map.Entry.comparingByValue()).getKey());
+        return "; last to move: " + last + " (" + f.affected.get(last) + ")";
     }
 
     /** Ms after {@code lifted} until the SUCCESS count rose above what it was when the fault was lifted. */
