@@ -813,7 +813,8 @@ class ChaosTest {
         }
         out.append("  * after the fault was lifted, until the SUCCESS count next rose\n");
         out.append("  ** after the fault began, until each workflow it hit (RUNNING on the target then) had a new"
-                + " checkpoint or had ended\n");
+                + " checkpoint or had ended; this includes the workflows' own waits (a sleep of up to 2.5 s, a go"
+                + " message sent up to 1 s after the workflow is seen)\n");
         out.append(timeline).append('\n');
         out.append(String.format("workflows: %s%n", queryString("SELECT string_agg(name || ' ' || n || ' (recovered"
                 + " or replayed: ' || r || ', most attempts ' || m || ')', ', ' ORDER BY name) FROM (SELECT name,"
