@@ -75,6 +75,11 @@ public final class WorkerJvm {
         return process.isAlive();
     }
 
+    /** The worker's process id (to signal it, or to find its sockets). */
+    public long pid() {
+        return process.pid();
+    }
+
     /** SIGKILL: no shutdown hook, no goodbye to the database. Returns whether it ended within 30 s. */
     public boolean kill() throws InterruptedException {
         process.destroyForcibly();
