@@ -6,6 +6,7 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * The connection a transactional step's code gets: the application's connection, with the calls that would break the
@@ -19,18 +20,18 @@ public final class GuardedConnection implements InvocationHandler {
             "setTransactionIsolation");
 
     private final Connection delegate;
-    private final String step;
+    private final Supplier<String> step;
 
-    private GuardedConnection(Connection delegate, String step) {
+    private GuardedConnection(Connection delegate, Supplier<String> step) {
         this.delegate = delegate;
         this.step = step;
     }
 
     /**
      * Wraps {@code connection} for the code of {@code step} (a description such as {@code "transaction 'charge' (#2)
-     * of workflow 'order-42'"}, used in the error).
+     * of workflow 'order-42'"}, built only for an error).
      */
-    public static Connection wrap(Connection connection, String step) {
+    public static Connection wrap(Connection connection, Supplier<String> step) {
         return (Connection) Proxy.newProxyInstance(GuardedConnection.class.getClassLoader(),
                 new Class<?>[] {Connection.class}, new GuardedConnection(connection, step));
     }
@@ -39,7 +40,7 @@ public final class GuardedConnection implements InvocationHandler {
     public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
         String name = method.getName();
         if (REFUSED.contains(name) || (name.equals("rollback") && method.getParameterCount() == 0)) {
-            throw new IllegalStateException("the connection of " + step + " belongs to Tandem: its transaction"
+            throw new IllegalStateException("the connection of " + step.get() + " belongs to Tandem: its transaction"
                     + " commits together with the step's checkpoint, in one commit, or rolls back with it; do not call "
                     + name + "() on it. Throw an exception to roll the step back, or use a savepoint to undo part of"
                     + " it.");
@@ -51,7 +52,7 @@ public final class GuardedConnection implements InvocationHandler {
             }
         }
         if (name.equals("toString") && method.getParameterCount() == 0) {
-            return "guarded connection of " + step + " (" + delegate + ")";
+            return "guarded connection of " + step.get() + " (" + delegate + ")";
         }
         try {
             return method.invoke(delegate, args);

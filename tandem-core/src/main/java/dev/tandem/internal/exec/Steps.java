@@ -99,8 +99,8 @@ final class Steps {
                 try {
                     StepRow[] committed = new StepRow[1];
                     T result = x.engine.db().inTransaction(options.isolation(), conn -> {
-                        T output = fn.run(GuardedConnection.wrap(conn, describe(kind) + " '" + name + "' (#" + pos
-                                + ") of workflow '" + x.workflowId + "'"));
+                        T output = fn.run(GuardedConnection.wrap(conn, () -> describe(kind) + " '" + name + "' (#"
+                                + pos + ") of workflow '" + x.workflowId + "'"));
                         String json = x.encodeOutput(kind, name, pos, startedAt, output);
                         List<StepRow> rows = new ArrayList<>(x.unwritten); // earlier checkpoints commit with this one
                         committed[0] = x.checkpoint(pos, name, kind, json, Json.typeName(output), null, startedAt);
