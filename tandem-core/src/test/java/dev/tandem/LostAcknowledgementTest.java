@@ -63,10 +63,17 @@ class LostAcknowledgementTest {
 
     @Test
     void aQueueClaimWhoseReplyWasLostIsRunByItsExecutor() throws Exception {
-        Tandem tandem = engine("claimer");
+        // No polling: the only claim after start's is the one the enqueue's NOTIFY wakes, so the fault hits it.
+        Tandem tandem = engines.add(Tandem.builder().dataSource(pool).executorId("claimer")
+                .heartbeatInterval(Duration.ofMillis(100)).executorTimeout(Duration.ofSeconds(1))
+                .pollInterval(Duration.ofHours(1)).shutdownTimeout(Duration.ofSeconds(1)).build());
+        tandem.register("once", String.class, (ctx, in) -> ctx.step("work", () -> in + " ran " + runs.incrementAndGet()));
+        FaultyDataSource.Rule claims = faulty.observe(containing("SET status = 'RUNNING', executor_id = ?"));
+        tandem.start();
+        FenceTest.await(() -> claims.fired() >= 1); // start's own look at the queue, which found nothing
+        claims.disarm();
         FaultyDataSource.Rule lost = faulty.loseReplyAfterCommit(containing("SET status = 'RUNNING', executor_id = ?"),
                 1);
-        tandem.start();
         db.execute("SELECT tandem.enqueue_workflow('once', '[\"q\"]', workflow_id => 'claimed-1')");
 
         assertThat(tandem.<String>handle("claimed-1").result(WAIT)).isEqualTo("q ran 1");
@@ -79,16 +86,23 @@ class LostAcknowledgementTest {
     void aRecoveryClaimWhoseReplyWasLostIsRunByItsExecutor() throws Exception {
         Tandem tandem = engine("rescuer");
         tandem.start();
+        // Every recovery claim loses its reply (rounds run every 100 ms, most of them claim nothing), until the
+        // orphan below has been claimed by one of them.
         FaultyDataSource.Rule lost = faulty.loseReplyAfterCommit(
-                containing("SET executor_id = ?, owner_incarnation = ?::uuid"), 1);
+                containing("SET executor_id = ?, owner_incarnation = ?::uuid"));
         // A workflow of an executor that died: RUNNING, its executor silent. The next recovery round claims it.
         db.execute("INSERT INTO tandem.executors (executor_id, incarnation, heartbeat_at)"
                 + " VALUES ('dead', gen_random_uuid(), now() - interval '1 hour')");
         db.execute("INSERT INTO tandem.workflow_status (workflow_id, name, status, input, executor_id, owner_epoch)"
                 + " VALUES ('orphan-1', 'once', 'RUNNING', '\"o\"', 'dead', 1)");
+        FenceTest.await(() -> db.queryString("SELECT executor_id FROM tandem.workflow_status"
+                + " WHERE workflow_id = 'orphan-1'").equals("rescuer"));
+        lost.disarm(); // claimed, and the claim's reply was lost
+        assertThat(runs.get()).as("not run on the claim whose reply was lost").isZero();
 
         assertThat(tandem.<String>handle("orphan-1").result(WAIT)).isEqualTo("o ran 1");
-        assertThat(lost.fired()).as("the recovery claim committed and its reply was lost").isEqualTo(1);
+        assertThat(db.queryLong("SELECT attempts FROM tandem.workflows WHERE workflow_id = 'orphan-1'"))
+                .as("recovered, then reconciled").isEqualTo(3);
     }
 
     /** A start-time recovery that fails (the database unreachable at that moment) is retried by maintenance. */
