@@ -21,7 +21,7 @@ class UnknownWorkflowTest {
     @RegisterExtension
     final Engines engines = new Engines();
 
-    static final Duration TIMEOUT = Duration.ofSeconds(2);
+    static final Duration TIMEOUT = Duration.ofSeconds(3);
 
     /** Service A: runs only "a", checks for unknown workflows every second (10 maintenance rounds of 100 ms). */
     private Tandem serviceA() {
@@ -51,7 +51,7 @@ class UnknownWorkflowTest {
         b2.close(); // ... and a second redeploy: service B was registered a moment ago
 
         serviceA();
-        Thread.sleep(1500); // A checks at least once
+        Thread.sleep(1200); // A checks at least once (every second), well within the timeout since B's stop
         assertThat(db.queryString("SELECT status FROM tandem.workflows WHERE workflow_id = 'b-backlog'"))
                 .as("B registered 'b' within the timeout").isEqualTo("ENQUEUED");
 
@@ -64,7 +64,7 @@ class UnknownWorkflowTest {
     void timeSpentDelayedDoesNotCount() throws Exception {
         serviceA();
         db.execute("SELECT tandem.enqueue_workflow('c', '[\"1\"]', workflow_id => 'c-delayed',"
-                + " delay => interval '2500 milliseconds')");
+                + " delay => interval '3500 milliseconds')");
         Thread.sleep(TIMEOUT.toMillis() + 1500); // longer than the timeout since the enqueue, but due only 1 s ago
         assertThat(db.queryString("SELECT status FROM tandem.workflows WHERE workflow_id = 'c-delayed'"))
                 .isIn("DELAYED", "ENQUEUED");
