@@ -4,6 +4,8 @@ import static dev.tandem.internal.exec.CheckpointKinds.STEP;
 import static dev.tandem.internal.exec.CheckpointKinds.TRANSACTION;
 import static dev.tandem.internal.exec.CheckpointKinds.describe;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.tandem.TandemException;
 import dev.tandem.StepFailedException;
 import dev.tandem.StepFunction;
 import dev.tandem.StepOptions;
@@ -64,9 +66,9 @@ final class Steps {
                         x.pause(options.backoffBefore(attempt + 1).toMillis());
                         continue;
                     }
-                    throw x.stepFailed(STEP, name, pos, startedAt, e);
+                    throw stepFailed(STEP, name, pos, startedAt, e);
                 }
-                String json = x.encodeOutput(STEP, name, pos, startedAt, output);
+                String json = encodeOutput(STEP, name, pos, startedAt, output);
                 x.record(x.checkpoint(pos, name, STEP, json, Json.typeName(output), null, startedAt));
                 return output;
             }
@@ -101,7 +103,7 @@ final class Steps {
                     T result = x.engine.db().inTransaction(options.isolation(), conn -> {
                         T output = fn.run(GuardedConnection.wrap(conn, () -> describe(kind) + " '" + name + "' (#"
                                 + pos + ") of workflow '" + x.workflowId + "'"));
-                        String json = x.encodeOutput(kind, name, pos, startedAt, output);
+                        String json = encodeOutput(kind, name, pos, startedAt, output);
                         List<StepRow> rows = new ArrayList<>(x.unwritten); // earlier checkpoints commit with this one
                         committed[0] = x.checkpoint(pos, name, kind, json, Json.typeName(output), null, startedAt);
                         rows.add(committed[0]);
@@ -152,11 +154,33 @@ final class Steps {
                         x.pause(Math.min(5L << Math.min(attempt, 8), 1000));
                         continue;
                     }
-                    throw x.stepFailed(kind, name, pos, startedAt, e);
+                    throw stepFailed(kind, name, pos, startedAt, e);
                 }
             }
         } finally {
             x.inStep = false;
         }
+    }
+
+    private String encodeOutput(String kind, String name, int pos, Instant startedAt, @Nullable Object output) {
+        try {
+            return x.engine.json().write(output);
+        } catch (JsonProcessingException e) {
+            TandemException problem = new TandemException("the output of " + describe(kind) + " '" + name + "' (#"
+                    + pos + ") of workflow '" + x.workflowId + "' cannot be stored as JSON: " + e.getOriginalMessage()
+                    + "; return a value Jackson can serialize", e);
+            throw stepFailed(kind, name, pos, startedAt, problem);
+        }
+    }
+
+    /**
+     * Records the step's failure (so replay fails it the same way) and returns the exception to throw. A failed
+     * transactional step's checkpoint cannot ride in its own rolled-back transaction, so it waits in memory with the
+     * others, for the next write.
+     */
+    private StepFailedException stepFailed(String kind, String name, int pos, Instant startedAt, Throwable error) {
+        String json = x.engine.json().error(error);
+        x.record(x.checkpoint(pos, name, kind, null, null, json, startedAt));
+        return new StepFailedException(x.workflowId, name, pos, error.getClass().getName(), error.getMessage(), error);
     }
 }

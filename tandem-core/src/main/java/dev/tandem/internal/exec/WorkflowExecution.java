@@ -490,28 +490,6 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         }
     }
 
-    String encodeOutput(String kind, String name, int pos, Instant startedAt, @Nullable Object output) {
-        try {
-            return engine.json().write(output);
-        } catch (JsonProcessingException e) {
-            TandemException problem = new TandemException("the output of " + describe(kind) + " '" + name + "' (#"
-                    + pos + ") of workflow '" + workflowId + "' cannot be stored as JSON: " + e.getOriginalMessage()
-                    + "; return a value Jackson can serialize", e);
-            throw stepFailed(kind, name, pos, startedAt, problem);
-        }
-    }
-
-    /**
-     * Records the step's failure (so replay fails it the same way) and returns the exception to throw. A failed
-     * transactional step's checkpoint cannot ride in its own rolled-back transaction, so it waits in memory with the
-     * others, for the next write.
-     */
-    StepFailedException stepFailed(String kind, String name, int pos, Instant startedAt, Throwable error) {
-        String json = engine.json().error(error);
-        record(checkpoint(pos, name, kind, null, null, json, startedAt));
-        return new StepFailedException(workflowId, name, pos, error.getClass().getName(), error.getMessage(), error);
-    }
-
     /** A checkpoint of this execution, to be written under its ownership epoch. */
     StepRow checkpoint(int pos, String name, String kind, @Nullable String output,
             @Nullable String outputType, @Nullable String error, Instant startedAt) {
