@@ -22,7 +22,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
@@ -256,11 +255,7 @@ public final class Engine implements AutoCloseable {
             throw new TandemException("failed to declare queues " + config.queues().keySet() + ": " + e.getMessage(), e);
         }
         committer = new GroupCommitter(db, config.executorId(), incarnation);
-        ScheduledExecutorService timerThread = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "tandem-timer");
-            t.setDaemon(true);
-            return t;
-        });
+        ScheduledExecutorService timerThread = Maintenance.daemonScheduler("tandem-timer");
         timer = timerThread;
         Waiters w = new Waiters(timerThread, config.executorId());
         waiters = w;

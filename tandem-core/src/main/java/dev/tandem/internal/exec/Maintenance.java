@@ -69,7 +69,8 @@ final class Maintenance {
         }
     }
 
-    private static ScheduledExecutorService daemonScheduler(String name) {
+    /** A single daemon thread for scheduled work, named for thread dumps. */
+    static ScheduledExecutorService daemonScheduler(String name) {
         return Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, name);
             t.setDaemon(true);

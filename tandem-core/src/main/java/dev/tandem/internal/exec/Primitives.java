@@ -235,10 +235,8 @@ final class Primitives {
                 // The commit may or may not have happened: the checkpoint says which.
                 x.pause(backoff);
                 backoff = Math.min(backoff * 2, 2000);
-                Optional<StepRow> found = x.lookUpCheckpoint(pos);
+                Optional<StepRow> found = x.committedCheckpoint(pos);
                 if (found.isPresent()) {
-                    x.unwritten.clear(); // they committed with it
-                    x.recorded.put(pos, found.get());
                     return new Taken(found.get().output(), false);
                 }
             }

@@ -138,10 +138,8 @@ final class Steps {
                                 + "committed", name, pos, x.workflowId);
                         x.pause(unavailableBackoff);
                         unavailableBackoff = Math.min(unavailableBackoff * 2, 2000);
-                        Optional<StepRow> committed = x.lookUpCheckpoint(pos);
+                        Optional<StepRow> committed = x.committedCheckpoint(pos);
                         if (committed.isPresent()) {
-                            x.unwritten.clear(); // they committed with it
-                            x.recorded.put(pos, committed.get());
                             return x.replay(committed.get(), kind, name, pos);
                         }
                         continue; // it rolled back: run it again; does not count as an attempt

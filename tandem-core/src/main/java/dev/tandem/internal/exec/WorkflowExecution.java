@@ -551,7 +551,20 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         return unstorable(cause, unwritten, null);
     }
 
-    Optional<StepRow> lookUpCheckpoint(int pos) {
+    /**
+     * After a commit whose outcome is unknown (its connection was lost): the checkpoint at {@code pos} if it
+     * committed, taken as recorded, with the unwritten checkpoints that committed with it; empty if it rolled back.
+     */
+    Optional<StepRow> committedCheckpoint(int pos) {
+        Optional<StepRow> found = lookUpCheckpoint(pos);
+        found.ifPresent(row -> {
+            unwritten.clear();
+            recorded.put(pos, row);
+        });
+        return found;
+    }
+
+    private Optional<StepRow> lookUpCheckpoint(int pos) {
         long backoff = 10;
         while (true) {
             try {
