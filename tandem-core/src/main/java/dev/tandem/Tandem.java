@@ -76,6 +76,14 @@ public final class Tandem implements AutoCloseable {
     }
 
     /**
+     * The DataSource this engine uses for the application's data and schema {@code tandem}: the one given to the
+     * builder, or the pool it built from a URL. For tools that read the same database, such as the admin dashboard.
+     */
+    public DataSource dataSource() {
+        return engine.dataSource();
+    }
+
+    /**
      * A handle to an existing execution, started here or anywhere else.
      *
      * @throws IllegalArgumentException if no workflow has this id

@@ -28,7 +28,7 @@ public final class Migrator {
 
     /** Every migration, in order. Adding a file means adding its name here: no classpath scanning. */
     static final List<String> MIGRATIONS = List.of("V1__tandem_core.sql", "V2__queues.sql", "V3__control.sql",
-            "V4__primitives.sql", "V5__hardening.sql", "V6__trusted_ids.sql");
+            "V4__primitives.sql", "V5__hardening.sql", "V6__trusted_ids.sql", "V7__audit_log.sql");
 
     public static final int LATEST_VERSION = MIGRATIONS.size();
 

@@ -12,7 +12,7 @@ import java.util.Map;
  * {@code -- include: y} in a block stands for the text of an earlier block {@code y}. A name
  * that is asked for and missing is a packaging bug, so it fails at start, not mid-run.
  */
-final class Queries {
+public final class Queries {
     private static final String DIRECTORY = "/dev/tandem/db/";
     /** Read in this order; a name may be defined once across all of them. */
     private static final List<String> FILES = List.of("queries.sql", "primitives.sql", "admin.sql", "schedules.sql",
@@ -24,12 +24,19 @@ final class Queries {
     }
 
     static Queries load() {
+        return load(Queries.class, FILES.stream().map(file -> DIRECTORY + file).toArray(String[]::new));
+    }
+
+    /**
+     * The named queries of other modules (the admin API and the CLI), in the same format: {@code resources} are
+     * absolute resource paths read through {@code anchor}'s class loader, in order.
+     */
+    public static Queries load(Class<?> anchor, String... resources) {
         Map<String, String> all = new HashMap<>();
-        for (String file : FILES) {
-            String resource = DIRECTORY + file;
-            try (InputStream in = Queries.class.getResourceAsStream(resource)) {
+        for (String resource : resources) {
+            try (InputStream in = anchor.getResourceAsStream(resource)) {
                 if (in == null) {
-                    throw new IllegalStateException("missing resource " + resource + " (is tandem-core's jar complete?)");
+                    throw new IllegalStateException("missing resource " + resource + " (is the jar complete?)");
                 }
                 parse(new String(in.readAllBytes(), StandardCharsets.UTF_8)).forEach((name, sql) -> {
                     if (all.putIfAbsent(name, sql) != null) {
@@ -78,10 +85,10 @@ final class Queries {
         return s.endsWith(";") ? s.substring(0, s.length() - 1) : s;
     }
 
-    String get(String name) {
+    public String get(String name) {
         String sql = byName.get(name);
         if (sql == null) {
-            throw new IllegalStateException("no query named '" + name + "' in " + DIRECTORY + FILES);
+            throw new IllegalStateException("no query named '" + name + "' (is the jar complete?)");
         }
         return sql;
     }

@@ -97,6 +97,11 @@ public final class Engine implements AutoCloseable {
         return incarnation;
     }
 
+    /** The application's DataSource, which holds schema {@code tandem} beside the application's tables. */
+    public javax.sql.DataSource dataSource() {
+        return db.dataSource();
+    }
+
     SystemDatabase db() {
         return db;
     }

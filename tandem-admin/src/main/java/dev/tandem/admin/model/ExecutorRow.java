@@ -1,0 +1,23 @@
+package dev.tandem.admin.model;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An executor (an engine process) as registered in {@code tandem.executors}: alive while its heartbeat is fresher than
+ * the dead-after threshold; what it runs now (RUNNING workflows it owns, per workflow name) and the workflow names it
+ * registered.
+ */
+public record ExecutorRow(
+        String executorId,
+        @Nullable String hostname,
+        @Nullable Long pid,
+        Instant startedAt,
+        Instant heartbeatAt,
+        double heartbeatAgeSeconds,
+        boolean alive,
+        long running,
+        Map<String, Long> runningByName,
+        List<String> workflowNames) {}
