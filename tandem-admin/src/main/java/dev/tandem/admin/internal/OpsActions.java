@@ -7,6 +7,7 @@ import dev.tandem.admin.OperationException.Kind;
 import dev.tandem.admin.WorkflowFilter;
 import dev.tandem.admin.model.ActionResult;
 import dev.tandem.admin.model.BulkResult;
+import dev.tandem.internal.db.AdminStore;
 import dev.tandem.internal.db.SqlErrors;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -20,8 +21,6 @@ import java.util.Map;
 import java.util.Set;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
-import org.postgresql.util.PSQLException;
-import org.postgresql.util.ServerErrorMessage;
 
 /**
  * The operators' actions on workflows: each is one transaction that locks the workflow's row, calls the public SQL
@@ -283,7 +282,7 @@ public final class OpsActions {
     /** Turns PostgreSQL's error into the kind of failure the caller can act on. */
     public static RuntimeException failure(String what, SQLException e) {
         String state = String.valueOf(e.getSQLState());
-        String reason = reason(e);
+        String reason = AdminStore.reason(e);
         if (SqlErrors.isConnectionError(e)) {
             return new OperationException(Kind.UNAVAILABLE, "failed to " + what + ": the database could not be"
                     + " reached (" + reason + "); nothing was changed, try again", e);
@@ -296,11 +295,5 @@ public final class OpsActions {
             case "22023", "22P02", "22007", "22008" -> new IllegalArgumentException(reason, e);
             default -> new OperationException(Kind.UNAVAILABLE, "failed to " + what + ": " + reason, e);
         };
-    }
-
-    static String reason(SQLException e) {
-        ServerErrorMessage server = e instanceof PSQLException psql ? psql.getServerErrorMessage() : null;
-        String message = server != null ? server.getMessage() : null;
-        return message != null ? message : String.valueOf(e.getMessage());
     }
 }

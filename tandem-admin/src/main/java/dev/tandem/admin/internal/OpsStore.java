@@ -12,6 +12,7 @@ import dev.tandem.admin.model.StepRow;
 import dev.tandem.admin.model.StuckWorkflow;
 import dev.tandem.admin.model.WorkflowDetail;
 import dev.tandem.admin.model.WorkflowRow;
+import dev.tandem.internal.db.AdminStore;
 import dev.tandem.internal.db.Queries;
 import java.sql.Array;
 import java.sql.Connection;
@@ -291,7 +292,7 @@ public final class OpsStore {
         i = bindTwice(ps, i, timestamp(filter.createdAfter()), Types.TIMESTAMP_WITH_TIMEZONE);
         i = bindTwice(ps, i, timestamp(filter.createdBefore()), Types.TIMESTAMP_WITH_TIMEZONE);
         String prefix = filter.idPrefix();
-        i = bindTwice(ps, i, prefix == null ? null : likePrefix(prefix), Types.VARCHAR);
+        i = bindTwice(ps, i, prefix == null ? null : AdminStore.likePrefix(prefix), Types.VARCHAR);
         i = bindTwice(ps, i, filter.parentWorkflowId(), Types.VARCHAR);
         JsonNode input = filter.inputContains();
         i = bindTwice(ps, i, input == null ? null : text(input), Types.VARCHAR);
@@ -341,18 +342,6 @@ public final class OpsStore {
             }
         }
         return rows;
-    }
-
-    static String likePrefix(String prefix) {
-        StringBuilder pattern = new StringBuilder(prefix.length() + 8);
-        for (int i = 0; i < prefix.length(); i++) {
-            char c = prefix.charAt(i);
-            if (c == '!' || c == '%' || c == '_') {
-                pattern.append('!');
-            }
-            pattern.append(c);
-        }
-        return pattern.append('%').toString();
     }
 
     public static String interval(Duration duration) {

@@ -132,7 +132,7 @@ public final class AdminStore {
     }
 
     /** A LIKE pattern matching text that starts with {@code prefix}, its wildcards taken literally (escape '!'). */
-    static String likePrefix(String prefix) {
+    public static String likePrefix(String prefix) {
         StringBuilder pattern = new StringBuilder(prefix.length() + 8);
         for (int i = 0; i < prefix.length(); i++) {
             char c = prefix.charAt(i);
