@@ -51,7 +51,7 @@ final class ClusterCommands {
                 parts.add("per executor " + q.workerConcurrency());
             }
             if (q.rateLimit() != null) {
-                parts.add("rate " + q.rateLimit() + "/" + Text.seconds(q.ratePeriodSeconds()));
+                parts.add("rate " + q.rateLimit() + "/" + Text.period(q.ratePeriodSeconds()));
             }
             if (q.partitionConcurrency() != null) {
                 parts.add("per partition " + q.partitionConcurrency());

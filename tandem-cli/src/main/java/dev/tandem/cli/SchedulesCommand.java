@@ -11,7 +11,9 @@ import picocli.CommandLine.Parameters;
 /** {@code tandem schedules ...}: the cron schedules of {@code tandem.schedules}, and the actions on them. */
 @Command(name = "schedules", description = "List cron schedules; pause, resume, trigger or backfill one",
         subcommands = {SchedulesCommand.ListCommand.class, SchedulesCommand.Pause.class, SchedulesCommand.Resume.class,
-            SchedulesCommand.Trigger.class, SchedulesCommand.Backfill.class})
+            SchedulesCommand.Trigger.class, SchedulesCommand.Backfill.class},
+        footer = {"", "Examples:", "  tandem schedules list", "  tandem schedules pause nightly",
+            "  tandem schedules backfill nightly --from 2026-11-01 --to 2026-11-08"})
 final class SchedulesCommand {
 
     @Command(name = "list", description = "Every schedule: its workflow, cron, time zone, state and next tick",

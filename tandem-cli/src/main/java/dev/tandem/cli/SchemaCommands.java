@@ -57,7 +57,9 @@ final class SchemaCommands {
     }
 
     @Command(name = "schema", description = "The schema tandem as SQL, for your own migration tool",
-            subcommands = {Print.class})
+            subcommands = {Print.class},
+            footer = {"", "Examples:", "  tandem schema print > tandem-schema.sql",
+                "  tandem schema print --output-dir src/main/resources/db/migration/tandem"})
     static final class Schema {}
 
     @Command(name = "print", description = "Print every migration of schema tandem, in order, as SQL (or write them"

@@ -71,6 +71,19 @@ final class Text {
         return s / 86_400 + "d " + s / 3600 % 24 + "h";
     }
 
+    /** A rate limit's period: {@code 1s}, {@code 1m}, {@code 90s}, {@code 1h}. */
+    static String period(Double seconds) {
+        if (seconds == null) {
+            return "";
+        }
+        long ms = Math.round(seconds * 1000);
+        if (ms % 1000 != 0) {
+            return ms + "ms";
+        }
+        long s = ms / 1000;
+        return s % 86_400 == 0 ? s / 86_400 + "d" : s % 3600 == 0 ? s / 3600 + "h" : s % 60 == 0 ? s / 60 + "m" : s + "s";
+    }
+
     static String seconds(Double seconds) {
         return seconds == null ? "" : millis(Math.round(seconds * 1000));
     }

@@ -8,6 +8,8 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** How workflows look in a terminal: the list's table, and the detail view with its step timeline. */
 final class WorkflowView {
@@ -16,14 +18,14 @@ final class WorkflowView {
     static final char BAR_CHAR = '█';
     /** Longer values are cut in the detail view (the JSON has them whole). */
     static final int VALUE_MAX = 500;
-    static final int STACK_LINES = 25;
+    static final int STACK_LINES = 20;
 
     private WorkflowView() {}
 
     static Table list(Session s, List<WorkflowRow> rows) {
         Style st = s.style();
         Table table = new Table(st).column("WORKFLOW ID", 36).column("NAME", 24).column("STATUS", 16, st::status)
-                .column("QUEUE", 12).column("CREATED", 10).column("UPDATED", 10).column("DETAIL", 50);
+                .column("QUEUE", 12).column("CREATED", 10).column("UPDATED", 10).column("DETAIL", 70);
         for (WorkflowRow w : rows) {
             table.row(w.workflowId(), w.name(), w.status(), w.queueName(), Text.age(w.createdAt(), s.now()),
                     Text.age(w.updatedAt(), s.now()), note(w));
@@ -45,11 +47,23 @@ final class WorkflowView {
         return "";
     }
 
-    /** {@code IllegalStateException: card declined}: the simple class name and the message. */
+    private static final Pattern STEP_FAILED = Pattern.compile("step '(.*)' \\(#(\\d+)\\) of workflow '.*' failed: (.*)",
+            Pattern.DOTALL);
+    private static final Pattern CLASS_NAME = Pattern.compile("\\b(?:[a-z_][a-z0-9_]*\\.)+([A-Z][A-Za-z0-9_$]*)");
+
+    /**
+     * An error, short, for a table: {@code IllegalStateException: card declined}, or for a step's failure
+     * {@code step 'charge' (#2): IllegalStateException: card declined} (the row already names the workflow).
+     */
     static String error(JsonNode error) {
         String type = error.path("type").asText("");
         String simple = type.substring(type.lastIndexOf('.') + 1);
         String message = error.path("message").asText("");
+        Matcher step = STEP_FAILED.matcher(message);
+        if (step.matches()) {
+            return "step '" + step.group(1) + "' (#" + step.group(2) + "): "
+                    + CLASS_NAME.matcher(step.group(3)).replaceAll("$1");
+        }
         return simple.isEmpty() ? message : message.isEmpty() ? simple : simple + ": " + message;
     }
 
