@@ -114,7 +114,7 @@ final class ClusterCommands {
             }
             Table table = new Table(s.style()).column("REASON", 16, (padded, raw) -> s.style().yellow(padded))
                     .column("WORKFLOW ID", 36).column("NAME", 24).column("STATUS", 16, s.style()::status)
-                    .column("SINCE", 10).column("DETAIL", 70);
+                    .column("SINCE", 10).column("DETAIL", 90);
             for (StuckWorkflow w : stuck) {
                 table.row(w.reason(), w.workflowId(), w.name(), w.status(), Text.age(w.since(), s.now()), w.detail());
             }

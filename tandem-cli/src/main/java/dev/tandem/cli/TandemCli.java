@@ -40,8 +40,9 @@ import picocli.CommandLine.UnmatchedArgumentException;
             "  tandem workflows resume-all --status error --name pay --dry-run",
             "  tandem queues",
             "  source <(tandem generate-completion)        # bash/zsh completion",
-            "", "Exit codes: 0 ok, 1 not found, 2 bad input, 3 database unavailable (or schema missing),",
-            "  4 conflict (the target's state forbids it), 5 unexpected error. Details: docs/cli.md"})
+            "", "Exit codes: 0 ok, 1 not found, 2 bad input, 3 database unavailable",
+            "  (or schema missing), 4 conflict (the state forbids it), 5 unexpected error.",
+            "Every command has --help with examples. Details: docs/cli.md"})
 public final class TandemCli {
     private static final Set<String> SCHEMA_MISSING = Set.of("42P01", "3F000", "42883");
 
