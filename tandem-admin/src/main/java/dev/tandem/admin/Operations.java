@@ -307,13 +307,6 @@ public final class Operations {
 
     // ------------------------------------------------------------------------------------------------ retention
 
-    /** Which workflows {@code tandem.delete_workflows(older_than, ...)} deletes: the same conditions, to count them. */
-    private static final String RETENTION_MATCH = " FROM tandem.workflow_status o"
-            + " WHERE o.created_at < now() - ?::interval AND o.updated_at < now() - ?::interval"
-            + " AND o.status IN ('SUCCESS', 'ERROR', 'CANCELLED', 'RETRIES_EXCEEDED')"
-            + " AND (o.parent_workflow_id IS NULL OR NOT EXISTS (SELECT 1 FROM tandem.workflow_status p"
-            + " WHERE p.workflow_id = o.parent_workflow_id AND p.status IN ('ENQUEUED', 'DELAYED', 'RUNNING')))";
-
     /**
      * Deletes the workflows that ended more than {@code olderThan} ago, with their steps, messages, events and streams
      * (SQL {@code tandem.delete_workflows}; a child whose parent has not ended is kept), in batches of
@@ -328,68 +321,7 @@ public final class Operations {
             throw new IllegalArgumentException("batch size must be between 1 and 100000 (was " + batchSize + ")");
         }
         requireActor(actor);
-        String interval = OpsStore.interval(olderThan);
-        if (dryRun) {
-            return read("count the workflows older than " + olderThan + " to delete", conn -> {
-                long matched;
-                List<String> sample = new java.util.ArrayList<>();
-                try (var ps = conn.prepareStatement("SELECT count(*)" + RETENTION_MATCH)) {
-                    ps.setString(1, interval);
-                    ps.setString(2, interval);
-                    try (var rs = ps.executeQuery()) {
-                        rs.next();
-                        matched = rs.getLong(1);
-                    }
-                }
-                try (var ps = conn.prepareStatement("SELECT o.workflow_id" + RETENTION_MATCH
-                        + " ORDER BY o.created_at LIMIT " + BulkResult.SAMPLE)) {
-                    ps.setString(1, interval);
-                    ps.setString(2, interval);
-                    try (var rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            sample.add(rs.getString(1));
-                        }
-                    }
-                }
-                return new BulkResult("delete", true, matched, 0, List.copyOf(sample));
-            });
-        }
-        long deleted = 0;
-        int batch;
-        do {
-            batch = deleteBatch(interval, batchSize, actor);
-            deleted += batch;
-        } while (batch == batchSize);
-        return new BulkResult("delete", false, deleted, deleted, List.of());
-    }
-
-    private int deleteBatch(String interval, int batchSize, Actor actor) {
-        String what = "delete workflows older than " + interval;
-        try (Connection conn = dataSource.getConnection()) {
-            conn.setAutoCommit(false);
-            try {
-                int n;
-                try (var ps = conn.prepareStatement("SELECT tandem.delete_workflows(?::interval, ?)")) {
-                    ps.setString(1, interval);
-                    ps.setInt(2, batchSize);
-                    try (var rs = ps.executeQuery()) {
-                        rs.next();
-                        n = rs.getInt(1);
-                    }
-                }
-                if (n > 0) {
-                    store.audit(conn, actor.name(), actor.source(), "workflows.delete", null,
-                            Map.of("older_than", interval, "batch_size", batchSize), n + " deleted");
-                }
-                conn.commit();
-                return n;
-            } catch (SQLException | RuntimeException e) {
-                conn.rollback();
-                throw e;
-            }
-        } catch (SQLException e) {
-            throw OpsActions.failure(what, e);
-        }
+        return actions.deleteWorkflows(olderThan, batchSize, dryRun, actor);
     }
 
     // ------------------------------------------------------------------------------------------------- helpers

@@ -162,8 +162,11 @@ SELECT n.name, q.name IS NOT NULL, q.concurrency, q.worker_concurrency, q.rate_l
  ORDER BY n.name;
 
 -- name: executors
-SELECT e.executor_id, e.hostname, e.pid, e.started_at, e.heartbeat_at,
-       extract(epoch FROM now() - e.heartbeat_at)::float8, e.workflow_names
+-- An orderly stop sets heartbeat_at to -infinity: shown as no heartbeat, state 'stopped'.
+SELECT e.executor_id, e.hostname, e.pid, e.started_at,
+       CASE WHEN isfinite(e.heartbeat_at) THEN e.heartbeat_at END,
+       CASE WHEN isfinite(e.heartbeat_at) THEN extract(epoch FROM now() - e.heartbeat_at)::float8 END,
+       e.workflow_names
   FROM tandem.executors e
  ORDER BY e.heartbeat_at DESC, e.executor_id;
 
@@ -190,9 +193,10 @@ SELECT 'UNKNOWN_WORKFLOW', 'no executor with a heartbeat in the last ' || ?::int
 UNION ALL
 SELECT 'DEAD_EXECUTOR',
        CASE WHEN e.executor_id IS NULL THEN 'its executor ''' || w.executor_id || ''' is not registered'
+            WHEN NOT isfinite(e.heartbeat_at) THEN 'its executor ''' || w.executor_id || ''' stopped'
             ELSE 'the heartbeat of executor ''' || w.executor_id || ''' stopped at ' || e.heartbeat_at END,
        w.workflow_id, w.name, w.status, w.queue_name, w.executor_id, w.created_at,
-       coalesce(e.heartbeat_at, w.updated_at)
+       CASE WHEN isfinite(e.heartbeat_at) THEN e.heartbeat_at ELSE w.updated_at END
   FROM tandem.workflow_status w
   LEFT JOIN tandem.executors e ON e.executor_id = w.executor_id
  WHERE w.status = 'RUNNING'
@@ -240,7 +244,33 @@ SELECT 'PAST_DEADLINE', 'its timeout passed at ' || w.deadline_at, w.workflow_id
 
 -- name: health
 SELECT coalesce((SELECT max(v.version) FROM tandem.schema_version v), 0),
-       (SELECT extract(epoch FROM now() - e.heartbeat_at)::float8 FROM tandem.executors e WHERE e.executor_id = ?);
+       (SELECT CASE WHEN isfinite(e.heartbeat_at) THEN extract(epoch FROM now() - e.heartbeat_at)::float8 END
+          FROM tandem.executors e WHERE e.executor_id = ?);
 
 -- name: schemaExists
 SELECT to_regclass('tandem.schema_version') IS NOT NULL;
+
+-- name: retention.match
+-- The workflows tandem.delete_workflows(older_than, ...) deletes (its conditions, repeated so that a dry run can
+-- count them; a test checks the count against a real run). Parameter: the interval, twice.
+  FROM tandem.workflow_status o
+ WHERE o.created_at < now() - ?::interval AND o.updated_at < now() - ?::interval
+   AND o.status IN ('SUCCESS', 'ERROR', 'CANCELLED', 'RETRIES_EXCEEDED')
+   AND (o.parent_workflow_id IS NULL
+        OR NOT EXISTS (SELECT 1 FROM tandem.workflow_status p
+                        WHERE p.workflow_id = o.parent_workflow_id AND p.status IN ('ENQUEUED', 'DELAYED', 'RUNNING')))
+
+-- name: retention.count
+SELECT count(*)
+-- include: retention.match
+;
+
+-- name: retention.sample
+SELECT o.workflow_id
+-- include: retention.match
+ ORDER BY o.created_at
+ LIMIT ?;
+
+-- name: retention.delete
+-- One batch, in the transaction that also writes its audit row.
+SELECT tandem.delete_workflows(?::interval, ?);

@@ -72,8 +72,28 @@ class OperationsTest {
                 .orElseThrow();
         assertThat(idle.detail()).contains("1 message(s) not yet received");
 
-        List<String> dead = ops.executors().stream().filter(e -> !e.alive()).map(e -> e.executorId()).toList();
+        List<String> dead = ops.executors().stream().filter(e -> e.state().equals("dead")).map(e -> e.executorId())
+                .toList();
         assertThat(dead).containsExactly("gone");
+    }
+
+    @Test
+    void anExecutorThatStoppedInOrderIsStoppedNotDead() {
+        // an orderly stop marks the heartbeat -infinity; a workflow it left RUNNING is listed with that reason
+        db.execute("INSERT INTO tandem.executors (executor_id, incarnation, heartbeat_at)"
+                + " VALUES ('stopped-one', gen_random_uuid(), '-infinity')");
+        db.execute("INSERT INTO tandem.workflow_status (workflow_id, name, status, executor_id)"
+                + " VALUES ('left-running', 'charge', 'RUNNING', 'stopped-one')");
+        var stopped = ops.executors().stream().filter(e -> e.executorId().equals("stopped-one")).findFirst()
+                .orElseThrow();
+        assertThat(stopped.state()).isEqualTo("stopped");
+        assertThat(stopped.heartbeatAt()).isNull();
+        assertThat(stopped.alive()).isFalse();
+        assertThat(ops.stuck(100)).anySatisfy(s -> {
+            assertThat(s.workflowId()).isEqualTo("left-running");
+            assertThat(s.reason()).isEqualTo("DEAD_EXECUTOR");
+            assertThat(s.detail()).isEqualTo("its executor 'stopped-one' stopped");
+        });
     }
 
     @Test

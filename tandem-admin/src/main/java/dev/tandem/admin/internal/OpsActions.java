@@ -14,6 +14,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -197,6 +198,61 @@ public final class OpsActions {
             }
             return new Batch(ids.size(), ids.isEmpty() ? after : ids.get(ids.size() - 1), changed);
         });
+    }
+
+    /**
+     * Retention: deletes, in batches of {@code batchSize} (each one transaction with its audit row), the workflows
+     * that ended more than {@code olderThan} ago; or, as a dry run, counts them and names the oldest.
+     */
+    public BulkResult deleteWorkflows(Duration olderThan, int batchSize, boolean dryRun, Actor actor) {
+        String interval = OpsStore.interval(olderThan);
+        if (dryRun) {
+            return inTransaction("count the workflows older than " + olderThan + " to delete", conn -> {
+                long matched;
+                try (PreparedStatement ps = conn.prepareStatement(store.sql("retention.count"))) {
+                    ps.setString(1, interval);
+                    ps.setString(2, interval);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        matched = rs.getLong(1);
+                    }
+                }
+                List<String> sample = new ArrayList<>();
+                try (PreparedStatement ps = conn.prepareStatement(store.sql("retention.sample"))) {
+                    ps.setString(1, interval);
+                    ps.setString(2, interval);
+                    ps.setInt(3, BulkResult.SAMPLE);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            sample.add(rs.getString(1));
+                        }
+                    }
+                }
+                return new BulkResult("delete", true, matched, 0, List.copyOf(sample));
+            });
+        }
+        long deleted = 0;
+        int batch;
+        do {
+            batch = inTransaction("delete workflows older than " + olderThan, conn -> {
+                int n;
+                try (PreparedStatement ps = conn.prepareStatement(store.sql("retention.delete"))) {
+                    ps.setString(1, interval);
+                    ps.setInt(2, batchSize);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        n = rs.getInt(1);
+                    }
+                }
+                if (n > 0) {
+                    store.audit(conn, actor.name(), actor.source(), "workflows.delete", null,
+                            Map.of("older_than", interval, "batch_size", batchSize), n + " deleted");
+                }
+                return n;
+            });
+            deleted += batch;
+        } while (batch == batchSize);
+        return new BulkResult("delete", false, deleted, deleted, List.of());
     }
 
     /** Writes the audit row of an action in its transaction and returns its result. */

@@ -169,11 +169,13 @@ public final class OpsStore {
         try (PreparedStatement ps = conn.prepareStatement(sql("executors")); ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 String id = rs.getString(1);
-                double age = rs.getDouble(6);
+                Double age = decimal(rs, 6);
                 Map<String, Long> byName = running.getOrDefault(id, Map.of());
                 Array names = rs.getArray(7);
+                boolean alive = age != null && age < deadAfter.toMillis() / 1000.0;
+                String state = alive ? "alive" : age == null ? "stopped" : "dead";
                 executors.add(new ExecutorRow(id, rs.getString(2), (Long) rs.getObject(3, Long.class),
-                        instant(rs, 4), instant(rs, 5), age, age < deadAfter.toMillis() / 1000.0,
+                        instant(rs, 4), nullableInstant(rs, 5), age, state, alive,
                         byName.values().stream().mapToLong(Long::longValue).sum(), byName,
                         names == null ? List.of() : Arrays.asList((String[]) names.getArray())));
             }

@@ -6,8 +6,9 @@ import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
- * An executor (an engine process) as registered in {@code tandem.executors}: alive while its heartbeat is fresher than
- * the dead-after threshold; what it runs now (RUNNING workflows it owns, per workflow name) and the workflow names it
+ * An executor (an engine process) as registered in {@code tandem.executors}. {@code state} is {@code alive} while its
+ * heartbeat is fresher than the dead-after threshold, {@code stopped} after an orderly shutdown (its heartbeat is then
+ * null), else {@code dead}; what it runs now (RUNNING workflows it owns, per workflow name) and the workflow names it
  * registered.
  */
 public record ExecutorRow(
@@ -15,8 +16,9 @@ public record ExecutorRow(
         @Nullable String hostname,
         @Nullable Long pid,
         Instant startedAt,
-        Instant heartbeatAt,
-        double heartbeatAgeSeconds,
+        @Nullable Instant heartbeatAt,
+        @Nullable Double heartbeatAgeSeconds,
+        String state,
         boolean alive,
         long running,
         Map<String, Long> runningByName,
