@@ -187,7 +187,7 @@
     return null;
   }
 
-  /** The view's waiting reason, with its PostgreSQL timestamp ("delayed until 2026-11-30 03:59:00.68+00") made local. */
+  /** A waiting reason or error message with a PostgreSQL timestamp ("delayed until 2026-11-30 03:59:00.68+00") made local. */
   function waitingText(reason) {
     if (!reason) return '';
     return reason.replace(/(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(\.\d+)?([+-]\d\d)(:?\d\d)?/, (all, day, time, frac, hours, minutes) => {
@@ -514,10 +514,12 @@
     const f = filtersFrom(route.params);
     state.lastList = listHash(f);
     const query = toQuery(f);
-    // Both requests start before anything is drawn: the first page is what the user waits for.
+    // The first page is what the user waits for: it is asked before anything is drawn, and the counts (a scan of
+    // every matching row) only once it has arrived, so that the two do not compete for the database.
     const listing = api('GET', 'workflows?' + (query ? query + '&' : '') + 'limit=' + PAGE_SIZE);
     const countsQuery = toQuery(f, 'status');
-    const counting = api('GET', 'workflows/counts' + (countsQuery ? '?' + countsQuery : ''));
+    const counting = listing.catch(() => null)
+      .then(() => api('GET', 'workflows/counts' + (countsQuery ? '?' + countsQuery : '')));
     counting.catch(() => {});
 
     const hidden = state.me.values_hidden;
@@ -675,7 +677,7 @@
 
   function row(w) {
     const href = wfHref(w.workflow_id);
-    const info = w.error ? [w.error.type, w.error.message].filter(Boolean).join(': ') : waitingText(w.waiting_reason);
+    const info = waitingText(w.error ? [w.error.type, w.error.message].filter(Boolean).join(': ') : w.waiting_reason);
     const failed = w.status === 'ERROR' || w.status === 'RETRIES_EXCEEDED';
     return h('tr', {
       class: 'clickable wf-row', dataset: { id: w.workflow_id, status: w.status },
@@ -760,7 +762,6 @@
       const flash = state.flash && state.flash.id === id ? state.flash : null;
       state.flash = null;
       const facts = [
-        ['Workflow ID', h('span', { class: 'mono', id: 'wf-id' }, w.workflow_id)],
         ['Queue', w.queue_name || '—'],
         ['Executor', w.executor_id ? link('#/workflows?executor=' + encodeURIComponent(w.executor_id), w.executor_id) : '—'],
         ['Attempts', String(w.attempts)],
@@ -783,7 +784,7 @@
           flash.newId ? [' — ', link(wfHref(flash.newId), 'open ' + flash.newId)] : null) : null,
         h('section', { class: 'panel' },
           h('div', { class: 'wf-head' }, h('span', { id: 'wf-status' }, badge(w.status, true)), h('h1', { id: 'wf-name' }, w.name),
-            h('span', { class: 'wf-id' }, w.workflow_id), h('span', { class: 'spacer' }), FINAL.has(w.status) ? null : liveToggle(null)),
+            h('span', { class: 'wf-id', id: 'wf-id' }, w.workflow_id), h('span', { class: 'spacer' }), FINAL.has(w.status) ? null : liveToggle(null)),
           h('div', { class: 'facts' }, facts.map(([k, v]) => h('div', { class: 'fact' }, h('div', { class: 'k' }, k), h('div', { class: 'v' }, v)))),
           canAct() ? actions(w) : null),
         timeline(w),

@@ -205,6 +205,8 @@ class DashboardBrowserTest {
         assertThat(browser.driver.findElements(By.cssSelector("#timeline .tl-row .tl-bar"))).hasSize((int) steps);
         assertThat(browser.driver.findElements(By.cssSelector("#timeline .tl-row .tl-bar.wait"))).hasSize(1);
         assertThat(browser.driver.findElement(By.id("wf-status")).getText()).isEqualTo("SUCCESS");
+        String slept = browser.driver.findElement(By.cssSelector("#timeline .tl-row[data-position='3'] .tl-dur")).getText();
+        assertThat(Integer.parseInt(slept.replace(" ms", ""))).as("the 120 ms sleep's bar").isBetween(100, 999);
         browser.driver.findElement(By.cssSelector("#timeline .tl-row[data-position='2']")).click();
         assertThat(browser.waitFor(By.id("step-detail")).getText()).contains("TRANSACTION").contains("charge");
         assertThat(browser.driver.findElement(By.id("events")).getText()).contains("receipt").contains("r-ada");
