@@ -42,11 +42,20 @@ final class Browser implements AutoCloseable {
         wait.ignoring(StaleElementReferenceException.class);
     }
 
+    /** Skips the test class, saying why, when Chromium or its driver is missing. */
+    static void assumeAvailable() {
+        boolean available = new File(CHROMIUM).canExecute() && new File(CHROMEDRIVER).canExecute();
+        String why = "browser tests skipped: " + CHROMIUM + " or " + CHROMEDRIVER + " is missing (on Debian/Ubuntu:"
+                + " apt-get install -y chromium chromium-driver; .ci/run does this)";
+        if (!available) {
+            System.err.println("WARNING: " + why); // surefire counts a skipped class as 0 tests, without the reason
+        }
+        Assumptions.assumeTrue(available, why);
+    }
+
     /** Starts a browser, or skips the test class when Chromium or its driver is missing. */
     static Browser start() {
-        Assumptions.assumeTrue(new File(CHROMIUM).canExecute() && new File(CHROMEDRIVER).canExecute(),
-                "browser tests skipped: " + CHROMIUM + " or " + CHROMEDRIVER + " is missing (on Debian/Ubuntu:"
-                        + " apt-get install -y chromium chromium-driver; .ci/run does this)");
+        assumeAvailable();
         Path profile;
         try {
             profile = Files.createTempDirectory("tandem-chromium-");

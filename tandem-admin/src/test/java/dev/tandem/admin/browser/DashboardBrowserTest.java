@@ -57,6 +57,7 @@ class DashboardBrowserTest {
 
     @BeforeAll
     static void setUp() throws Exception {
+        Browser.assumeAvailable(); // before building anything
         db.execute("CREATE TABLE payments (customer text, cents int)");
         tandem = Tandem.builder().dataSource(db.dataSource()).executorId("worker-1")
                 .pollInterval(Duration.ofMillis(200))
@@ -314,6 +315,22 @@ class DashboardBrowserTest {
         go("#/schedules");
         browser.waitFor(By.id("schedule-table"));
         assertThat(browser.driver.findElements(By.cssSelector("[data-action]"))).isEmpty();
+    }
+
+    @Test
+    @Order(9)
+    void withoutAuthenticationItGoesStraightInAndItsSameOriginActionsAreAccepted() {
+        try (TandemAdmin open = TandemAdmin.create(tandem).port(0).noAuth().start()) {
+            browser.driver.get(open.url() + "#/workflow/reminder-bob");
+            waitForText(By.id("role"), "operator");
+            assertThat(browser.driver.findElements(By.id("login-token"))).isEmpty();
+            assertThat(browser.driver.findElement(By.id("sign-out")).isDisplayed()).isFalse();
+            browser.waitFor(By.cssSelector("#actions [data-action=send]")).click();
+            browser.waitFor(By.id("send-topic")).sendKeys("nudge");
+            browser.driver.findElement(By.id("dialog-ok")).click();
+            assertThat(browser.waitFor(By.id("action-result")).getText()).contains("sent on topic 'nudge'");
+            assertThat(browser.driver.findElement(By.id("messages")).getText()).contains("nudge");
+        }
     }
 
     // ------------------------------------------------------------------------------------------------------ helpers

@@ -38,6 +38,7 @@ class ListTimingTest {
 
     @BeforeAll
     static void setUp() {
+        Browser.assumeAvailable(); // before building anything
         try (Tandem tandem = Tandem.builder().dataSource(db.dataSource()).build()) {
             tandem.start(); // creates schema tandem
         }
