@@ -113,7 +113,33 @@ public final class OpsStore {
         List<WorkflowDetail.Message> messages = list(conn, "workflow.messages", workflowId, limit, truncated,
                 rs -> new WorkflowDetail.Message(rs.getString(1), rs.getLong(2), tree(rs.getString(3)),
                         rs.getString(4), instant(rs, 5), nullableInstant(rs, 6)));
-        return Optional.of(new WorkflowDetail(row, steps, children, events, streams, messages, truncated[0]));
+        return Optional.of(new WorkflowDetail(row, withSleepDurations(row, steps), children, events, streams, messages, truncated[0]));
+    }
+
+    /**
+     * A SLEEP checkpoint is written as the sleep begins, with its wake-up time (epoch millis) as output, so its own
+     * times span no wait. Its wait lasts until that wake-up time, or until the next step began (a recv's deadline
+     * ends when the message comes), or until the workflow ended, or until now while it still sleeps.
+     */
+    private static List<StepRow> withSleepDurations(WorkflowRow row, List<StepRow> steps) {
+        List<StepRow> out = new ArrayList<>(steps.size());
+        boolean ended = dev.tandem.WorkflowStatus.valueOf(row.status()).isFinal();
+        for (int i = 0; i < steps.size(); i++) {
+            StepRow s = steps.get(i);
+            if (s.kind().equals("SLEEP") && s.output() != null && s.output().canConvertToLong()) {
+                Instant end = Instant.ofEpochMilli(s.output().asLong());
+                Instant limit = i + 1 < steps.size() ? steps.get(i + 1).startedAt()
+                        : ended ? row.updatedAt() : Instant.now();
+                if (limit.isBefore(end)) {
+                    end = limit;
+                }
+                long waited = Math.max(s.durationMillis(), Duration.between(s.startedAt(), end).toMillis());
+                s = new StepRow(s.position(), s.name(), s.kind(), s.startedAt(), s.finishedAt(), s.offsetMillis(),
+                        waited, s.childWorkflowId(), s.output(), s.error());
+            }
+            out.add(s);
+        }
+        return out;
     }
 
     public long bulkCount(Connection conn, WorkflowFilter filter, Set<String> applicable) throws SQLException {

@@ -48,6 +48,13 @@ public final class AdminServer {
         this.routes = routes;
         this.auth = auth;
         this.json = json;
+        // The JDK's server writes a response's headers and body as two segments; with Nagle's algorithm the body
+        // then waits for the client's delayed ACK of the headers: ~40 ms on every request of a kept-alive
+        // connection (measured: GET /api/v1/me 44 ms, with TCP_NODELAY 4 ms). The property is read once, when the
+        // JDK's server is first used in this JVM; an application that set it keeps its choice.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
         this.server = HttpServer.create(address, 64);
         this.threads = threads();
         server.setExecutor(threads);
