@@ -1,5 +1,7 @@
 package dev.tandem.admin;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tandem.WorkflowStatus;
 import java.time.Instant;
@@ -25,6 +27,7 @@ import org.jspecify.annotations.Nullable;
  * @param inputContains its input contains this JSON object or array
  * @param outputContains its output contains this JSON object or array
  */
+@JsonInclude(JsonInclude.Include.NON_EMPTY) // as written to the audit log: only the filters that are set
 public record WorkflowFilter(
         Set<WorkflowStatus> statuses,
         @Nullable String name,
@@ -63,6 +66,7 @@ public record WorkflowFilter(
     }
 
     /** Whether no filter is set: a bulk action over it would touch every workflow. */
+    @JsonIgnore
     public boolean isEmpty() {
         return statuses.isEmpty() && name == null && queueName == null && executorId == null && createdAfter == null
                 && createdBefore == null && idPrefix == null && parentWorkflowId == null && inputContains == null

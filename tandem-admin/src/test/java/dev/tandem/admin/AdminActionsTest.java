@@ -184,7 +184,9 @@ class AdminActionsTest {
         for (JsonNode entry : audit) {
             logged |= entry.path("action").asText().equals("workflows.bulk-resume")
                     && entry.path("outcome").asText().equals("3 resumed")
-                    && entry.path("details").path("workflow_ids").size() == 3;
+                    && entry.path("details").path("workflow_ids").size() == 3
+                    && entry.path("details").path("filter").toString()
+                            .equals("{\"statuses\":[\"ERROR\"],\"id_prefix\":\"bulk-flaky-\"}");
         }
         assertThat(logged).as("bulk resume in the audit log: " + audit).isTrue();
     }
