@@ -184,7 +184,8 @@ SELECT s.name, s.workflow_name, s.cron, s.time_zone, s.queue_name, s.catch_up, s
 -- name: stuck
 -- Parameters: the dead-after interval (twice), the no-progress threshold, the row limit. Each branch uses an index on
 -- live statuses; a workflow may appear under several reasons.
-SELECT 'UNKNOWN_WORKFLOW', 'no executor with a heartbeat in the last ' || ?::interval || ' registered workflow '''
+SELECT 'UNKNOWN_WORKFLOW', 'no live executor (heartbeat in the last '
+           || extract(epoch FROM ?::interval)::bigint || ' s) registered workflow '''
            || w.name || '''', w.workflow_id, w.name, w.status, w.queue_name, w.executor_id, w.created_at, w.created_at
   FROM tandem.workflow_status w
  WHERE w.status = 'ENQUEUED'

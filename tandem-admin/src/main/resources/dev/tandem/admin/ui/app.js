@@ -162,6 +162,7 @@
   function fmtDuration(ms) {
     if (ms === null || ms === undefined || isNaN(ms)) return '—';
     if (ms < 0) ms = 0;
+    if (ms > 0 && ms < 10 && ms !== Math.round(ms)) return ms.toFixed(1) + ' ms'; // a short timeline's ticks
     if (ms < 1000) return Math.round(ms) + ' ms';
     if (ms < 10000) return (ms / 1000).toFixed(2) + ' s';
     if (ms < 60000) return (ms / 1000).toFixed(1) + ' s';
