@@ -4,36 +4,28 @@
 -- to tandem.enqueue_workflow; NULL otherwise. See docs/observability.md.
 ALTER TABLE tandem.workflow_status ADD COLUMN traceparent text, ADD COLUMN tracestate text;
 
--- tandem.enqueue_workflow takes two more arguments, traceparent and tracestate, both DEFAULT NULL and last, so every
--- call written for version 6 (positional or by name) resolves to it as before. It must replace the old function, not
--- overload it: with both, a call that leaves the new arguments out matches both and PostgreSQL refuses it as "not
--- unique". Dropping the old function drops its grants, so the roles allowed to execute it are remembered first and
--- given the same right on the new one.
-CREATE TEMPORARY TABLE tandem_v8_enqueue_grants AS
-SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END AS grantee,
-       a.is_grantable
-  FROM pg_proc p, aclexplode(p.proacl) a
- WHERE p.oid = 'tandem.enqueue_workflow(text, jsonb, text, text, int, text, text, interval)'::regprocedure
-   AND a.privilege_type = 'EXECUTE'
-   AND a.grantee <> p.proowner;
+-- tandem.enqueue_workflow gets an overload that also takes traceparent and tracestate. The version-6 function keeps
+-- its signature (so GRANTs written for it, and every call, work as before) and now calls the new one. The new one's
+-- parameters have no defaults but tracestate: a call that leaves traceparent out can only mean the old one, so no call
+-- written for version 6 becomes ambiguous ("function is not unique"), which a trailing DEFAULT NULL parameter would
+-- cause. A traced call passes all nine, positionally or by name.
 
-DROP FUNCTION tandem.enqueue_workflow(text, jsonb, text, text, int, text, text, interval);
-
--- Public API. Called by SQL callers (triggers, psql, any language) and by Java's Workflow.enqueue; inserts one row
--- of tandem.workflow_status in the caller's transaction (no other lock). As in version 6, plus: traceparent, a W3C
--- traceparent ('00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>'), makes the workflow's executions children of
--- that span; tracestate (W3C, vendor-specific) goes with it. A malformed one raises and writes nothing.
+-- Public API. Called by SQL callers that pass a trace context, by Java's Workflow.enqueue, and by the version-6
+-- signature below; inserts one row of tandem.workflow_status in the caller's transaction (no other lock). As in
+-- version 6, plus: traceparent, a W3C traceparent ('00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>', or
+-- NULL), makes the workflow's executions children of that span; tracestate (W3C, vendor-specific) goes with it. A
+-- malformed one raises and writes nothing.
 CREATE FUNCTION tandem.enqueue_workflow(
     workflow_name    text,
-    args             jsonb    DEFAULT '[]',
-    queue_name       text     DEFAULT 'default',
-    workflow_id      text     DEFAULT NULL,
-    priority         int      DEFAULT 0,
-    deduplication_id text     DEFAULT NULL,
-    partition_key    text     DEFAULT NULL,
-    delay            interval DEFAULT NULL,
-    traceparent      text     DEFAULT NULL,
-    tracestate       text     DEFAULT NULL
+    args             jsonb,
+    queue_name       text,
+    workflow_id      text,
+    priority         int,
+    deduplication_id text,
+    partition_key    text,
+    delay            interval,
+    traceparent      text,
+    tracestate       text DEFAULT NULL
 ) RETURNS text
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -120,20 +112,46 @@ BEGIN
 END;
 $$;
 
--- The functions are the API for roles that may not touch the tables: GRANT EXECUTE to them.
+-- Public API, version 6's signature and behaviour (same grants, same calls): the new function without a trace context.
+CREATE OR REPLACE FUNCTION tandem.enqueue_workflow(
+    workflow_name    text,
+    args             jsonb    DEFAULT '[]',
+    queue_name       text     DEFAULT 'default',
+    workflow_id      text     DEFAULT NULL,
+    priority         int      DEFAULT 0,
+    deduplication_id text     DEFAULT NULL,
+    partition_key    text     DEFAULT NULL,
+    delay            interval DEFAULT NULL
+) RETURNS text
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN tandem.enqueue_workflow(workflow_name, args, queue_name, workflow_id, priority, deduplication_id,
+                                   partition_key, delay, NULL::text, NULL::text);
+END;
+$$;
+
+-- The functions are the API for roles that may not touch the tables: GRANT EXECUTE to them. A role that may call
+-- the version-6 signature may call the new one too (so it can pass a trace context).
 REVOKE ALL ON FUNCTION tandem.enqueue_workflow(text, jsonb, text, text, int, text, text, interval, text, text)
     FROM PUBLIC;
 DO $$
 DECLARE
     r record;
 BEGIN
-    FOR r IN SELECT grantee, is_grantable FROM tandem_v8_enqueue_grants LOOP
+    FOR r IN SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END AS grantee,
+                    a.is_grantable
+               FROM pg_proc p, aclexplode(p.proacl) a
+              WHERE p.oid = 'tandem.enqueue_workflow(text, jsonb, text, text, int, text, text, interval)'::regprocedure
+                AND a.privilege_type = 'EXECUTE'
+                AND a.grantee <> p.proowner LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION tandem.enqueue_workflow(text, jsonb, text, text, int, text, text,'
                        ' interval, text, text) TO %s%s', r.grantee,
                        CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
     END LOOP;
 END;
 $$;
-DROP TABLE pg_temp.tandem_v8_enqueue_grants;
 
 INSERT INTO tandem.schema_version (version) VALUES (8);
