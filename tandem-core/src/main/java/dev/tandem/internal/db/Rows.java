@@ -71,8 +71,9 @@ public final class Rows {
         try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 double waited = rs.getDouble(9);
+                long waitedMillis = rs.wasNull() ? -1 : Math.round(waited); // before another column is read
                 rows.add(new ClaimedRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getString(5),
-                        rs.getLong(6), rs.getString(7), rs.getString(8), rs.wasNull() ? -1 : Math.round(waited)));
+                        rs.getLong(6), rs.getString(7), rs.getString(8), waitedMillis));
             }
         }
         return rows;
