@@ -6,6 +6,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.tandem.internal.db.QueueStore;
 import dev.tandem.internal.exec.Engine;
 import dev.tandem.internal.exec.EngineConfig;
+import dev.tandem.internal.observe.Telemetry;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -347,6 +348,9 @@ public final class Tandem implements AutoCloseable {
         private Duration pollInterval = Duration.ofSeconds(1);
         private Duration unknownWorkflowTimeout = Duration.ofMinutes(10);
         private @Nullable Duration retention;
+        // Typed Object: this class must load without the optional OpenTelemetry and Micrometer jars.
+        private @Nullable Object openTelemetry;
+        private @Nullable Object meterRegistry;
 
         private Builder() {}
 
@@ -485,6 +489,36 @@ public final class Tandem implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Traces with the application's OpenTelemetry (its SDK, exporters and sampler; Tandem adds none of its own):
+         * a span per start and enqueue, per run of an execution (including each recovery), per step and per wait.
+         * The trace context of a start or enqueue is stored with the workflow, so its executions continue that
+         * trace on whichever executor runs them, after any delay or crash. Needs {@code
+         * io.opentelemetry:opentelemetry-api} on the class path; off by default. Spans and attributes:
+         * docs/observability.md.
+         */
+        public Builder openTelemetry(io.opentelemetry.api.OpenTelemetry openTelemetry) {
+            if (openTelemetry == null) {
+                throw new IllegalArgumentException("openTelemetry must not be null; leave it unset to trace nothing");
+            }
+            this.openTelemetry = openTelemetry;
+            return this;
+        }
+
+        /**
+         * Metrics in the application's Micrometer registry: workflows started and finished, workflow, step and queue
+         * wait timers, queue depth, recoveries, commits, heartbeat age, all named {@code tandem.*} with low-cardinality
+         * tags. Needs {@code io.micrometer:micrometer-core} on the class path; off by default. Meters:
+         * docs/observability.md.
+         */
+        public Builder meterRegistry(io.micrometer.core.instrument.MeterRegistry meterRegistry) {
+            if (meterRegistry == null) {
+                throw new IllegalArgumentException("meterRegistry must not be null; leave it unset to record no metrics");
+            }
+            this.meterRegistry = meterRegistry;
+            return this;
+        }
+
         public Tandem build() {
             if ((dataSource == null) == (databaseUrl == null)) {
                 throw new IllegalArgumentException("set exactly one of dataSource(...) and databaseUrl(...)"
@@ -543,7 +577,8 @@ public final class Tandem implements AutoCloseable {
                     q.workerConcurrency(), q.rateLimit(), q.ratePeriod(), q.partitionConcurrency())));
             EngineConfig config = new EngineConfig(ds, id, migrate, heartbeatInterval, executorTimeout,
                     maxRecoveryAttempts, virtualThreads, maxConcurrentWorkflows, shutdownTimeout, objectMapper,
-                    Map.copyOf(queueRows), pollInterval, unknownWorkflowTimeout, retention);
+                    Map.copyOf(queueRows), pollInterval, unknownWorkflowTimeout, retention,
+                    Telemetry.create(openTelemetry, meterRegistry, id));
             return new Tandem(new Engine(config), pool);
         }
 

@@ -103,8 +103,7 @@ class MigrationTest {
 
     static void assertOneRowPerVersion(DataSource ds) throws SQLException {
         assertThat(queryStrings(ds, "SELECT version FROM tandem.schema_version ORDER BY version"))
-                .containsExactlyElementsOf(Stream.iterate(1, v -> v + 1).limit(Migrator.LATEST_VERSION)
-                        .map(String::valueOf).toList());
+                .containsExactlyElementsOf(Migrator.VERSIONS.stream().map(String::valueOf).toList());
     }
 
     /** Runs {@code tasks} at the same moment, each on its own thread; returns their failures (empty if none). */
@@ -314,9 +313,44 @@ class MigrationTest {
     }
 
     @Test
+    void aRoleAllowedToEnqueueBeforeVersion8KeepsThatRightAndMayPassATraceContextAfterIt() throws Exception {
+        HikariDataSource ds = freshDatabase();
+        try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+            for (Path file : shippedMigrations()) {
+                int version = Integer.parseInt(file.getFileName().toString().replaceAll("^V(\\d+)__.*", "$1"));
+                if (version <= 6) {
+                    st.execute(Files.readString(file)); // versions 1 to 6: a database from before tracing
+                }
+            }
+        }
+        String role = "tandem_v8_enqueuer_" + System.nanoTime();
+        execute(ds, "CREATE ROLE " + role);
+        try {
+            execute(ds, "GRANT USAGE ON SCHEMA tandem TO " + role);
+            execute(ds, "GRANT EXECUTE ON FUNCTION tandem.enqueue_workflow(text, jsonb, text, text, int, text, text,"
+                    + " interval) TO " + role);
+            Migrator.migrate(ds);
+
+            try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+                st.execute("SET ROLE " + role);
+                st.execute("SELECT tandem.enqueue_workflow('echo', '[\"a\"]', workflow_id => 'as-role-v6')");
+                st.execute("SELECT tandem.enqueue_workflow('echo', '[\"b\"]', 'default', 'as-role-v8', 0, NULL, NULL,"
+                        + " NULL, '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')");
+                st.execute("RESET ROLE");
+            }
+            assertThat(queryStrings(ds, "SELECT coalesce(traceparent, '-') FROM tandem.workflow_status"
+                    + " ORDER BY workflow_id"))
+                    .containsExactly("-", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        } finally {
+            execute(ds, "DROP OWNED BY " + role);
+            execute(ds, "DROP ROLE " + role);
+        }
+    }
+
+    @Test
     void theShippedMigrationsApplyWithPlainJdbcAndThenTandemStartsWithoutMigrating() throws Exception {
         List<Path> files = shippedMigrations();
-        assertThat(files).hasSize(Migrator.LATEST_VERSION);
+        assertThat(files).hasSize(Migrator.VERSIONS.size());
         HikariDataSource ds = freshDatabase();
 
         // As Flyway does: each file in its own transaction, the whole script in one statement execution.

@@ -211,7 +211,8 @@ public final class Bench {
   }
 
   private Subject openTandem() {
-    TandemPayments tandem = new TandemPayments(options.databaseUrl(), options.concurrency());
+    TandemPayments tandem =
+        new TandemPayments(options.databaseUrl(), options.concurrency(), options.telemetry());
     return new Subject("tandem", tandem::runOne, tandem::close);
   }
 
@@ -228,13 +229,14 @@ public final class Bench {
   private void printHeader(Connection c) throws SQLException {
     String environment = Sql.environment(c);
     System.out.printf(
-        "tandem-bench %s: N=%d C=%d warm-up=%d latency-runs=%d systems=%s%n",
+        "tandem-bench %s: N=%d C=%d warm-up=%d latency-runs=%d systems=%s%s%n",
         options.workload(),
         options.workflows(),
         options.concurrency(),
         options.warmup(),
         options.latencyRuns(),
-        String.join(",", Options.ALL_SYSTEMS.stream().filter(options.systems()::contains).toList()));
+        String.join(",", Options.ALL_SYSTEMS.stream().filter(options.systems()::contains).toList()),
+        options.telemetry() ? " telemetry=on (OpenTelemetry SDK + SimpleMeterRegistry)" : "");
     System.out.println("  " + environment);
     System.out.println(
         "  dbos: DBOS Transact " + dev.dbos.transact.DBOS.version() + ", system tables in schema "

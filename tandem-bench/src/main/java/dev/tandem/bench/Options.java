@@ -18,7 +18,8 @@ record Options(
     int pgbenchSeconds,
     Set<String> phases,
     int sleepers,
-    int sleepSeconds) {
+    int sleepSeconds,
+    boolean telemetry) {
 
   static final List<String> ALL_SYSTEMS = List.of("tandem", "baseline", "dbos");
 
@@ -55,6 +56,8 @@ record Options(
           "  --phases LIST        queue: comma-separated subset of latency,tandem,dbos,pgbench [all]",
           "  --sleepers N         primitives: workflows sleeping at once; 0 skips that phase [10000]",
           "  --sleep-seconds S    primitives: how long each of them sleeps [20]",
+          "  --telemetry          payments: Tandem with tracing (OpenTelemetry SDK, batch span processor,",
+          "                       an exporter that drops spans) and metrics (SimpleMeterRegistry) on [off]",
           "  -h, --help           show this help",
           "",
           "The program creates, truncates and drops tables in that database (bench_*, schema dbos,",
@@ -88,10 +91,15 @@ record Options(
     Set<String> phases = new LinkedHashSet<>(ALL_PHASES);
     int sleepers = 10_000;
     int sleepSeconds = 20;
+    boolean telemetry = false;
     for (int k = 0; k < args.length; k++) {
       String arg = args[k];
       if (arg.equals("-h") || arg.equals("--help")) {
         return null;
+      }
+      if (arg.equals("--telemetry")) { // a flag: takes no value
+        telemetry = true;
+        continue;
       }
       if (!arg.startsWith("--")) {
         positional.add(arg);
@@ -155,7 +163,8 @@ record Options(
         pgbenchSeconds,
         Set.copyOf(phases),
         sleepers,
-        sleepSeconds);
+        sleepSeconds,
+        telemetry);
   }
 
   private static int positiveInt(String name, String value, int min) throws UsageException {

@@ -16,11 +16,19 @@ import java.util.UUID;
 public final class TandemPayments implements AutoCloseable {
   private final Tandem tandem;
   private final Workflow<Integer, String> payments;
+  private final BenchTelemetry telemetry;
   private final String idPrefix = "pay-" + UUID.randomUUID().toString().substring(0, 8) + "-";
 
-  public TandemPayments(String jdbcUrl, int concurrency) {
+  public TandemPayments(String jdbcUrl, int concurrency, boolean telemetry) {
     // One connection per client, plus the three the engine keeps open (group commit, two LISTENs).
-    tandem = Tandem.builder().databaseUrl(jdbcUrl).maxPoolSize(concurrency + 3).build();
+    Tandem.Builder builder = Tandem.builder().databaseUrl(jdbcUrl).maxPoolSize(concurrency + 3);
+    if (telemetry) {
+      this.telemetry = new BenchTelemetry();
+      builder.openTelemetry(this.telemetry.openTelemetry()).meterRegistry(this.telemetry.registry());
+    } else {
+      this.telemetry = null;
+    }
+    tandem = builder.build();
     payments = tandem.register("payments", Integer.class, (ctx, i) -> {
       int cents = ctx.step("quote", () -> PaymentsWorkload.quote(i));
       ctx.transaction("charge", conn -> {
@@ -47,5 +55,8 @@ public final class TandemPayments implements AutoCloseable {
   @Override
   public void close() {
     tandem.close();
+    if (telemetry != null) {
+      telemetry.close();
+    }
   }
 }

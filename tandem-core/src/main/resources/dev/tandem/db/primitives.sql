@@ -82,11 +82,12 @@ SELECT status, executor_id, owner_epoch FROM tandem.workflow_status WHERE workfl
 -- Starts a child RUNNING on the parent's executor, in the transaction of the parent's CHILD checkpoint. Its deadline
 -- is the earlier of the parent's and its own timeout. An existing id is left alone: the caller then reads it
 -- (existingChild) and re-attaches only to a child this parent started.
--- Parameters: child id, name, input, executor id, timeout (ms, or NULL), timeout again, incarnation, parent id.
+-- Parameters: child id, name, input, executor id, timeout (ms, or NULL), timeout again, incarnation, traceparent,
+-- tracestate (the parent's span that starts it, when tracing is on), parent id.
 INSERT INTO tandem.workflow_status (workflow_id, name, status, input, executor_id, parent_workflow_id, timeout_ms,
-                                    deadline_at, started_at, owner_epoch, owner_incarnation)
+                                    deadline_at, started_at, owner_epoch, owner_incarnation, traceparent, tracestate)
 SELECT ?, ?, 'RUNNING', ?::jsonb, ?, p.workflow_id, ?::bigint,
-       least(p.deadline_at, now() + ?::bigint * interval '1 millisecond'), now(), 1, ?::uuid
+       least(p.deadline_at, now() + ?::bigint * interval '1 millisecond'), now(), 1, ?::uuid, ?, ?
   FROM tandem.workflow_status p
  WHERE p.workflow_id = ?
 ON CONFLICT (workflow_id) DO NOTHING

@@ -11,12 +11,13 @@
 
 -- name: groupCommit.started
 -- Starts, owned by this executor with ownership epoch 1; a workflow id that exists is left alone (the caller then
--- looks at what is there).
+-- looks at what is there). traceparent/tracestate: the trace context of the start, when tracing is on.
 INSERT INTO tandem.workflow_status (workflow_id, name, status, queue_name, input, executor_id, timeout_ms, deadline_at,
-                                    owner_epoch, owner_incarnation)
+                                    owner_epoch, owner_incarnation, traceparent, tracestate)
 SELECT n.workflow_id, n.name, 'RUNNING', n.queue_name, n.input, me.executor_id, n.timeout_ms,
-       now() + n.timeout_ms * interval '1 millisecond', 1, me.incarnation
-FROM jsonb_to_recordset(?::jsonb) AS n(workflow_id text, name text, queue_name text, input jsonb, timeout_ms bigint), me
+       now() + n.timeout_ms * interval '1 millisecond', 1, me.incarnation, n.traceparent, n.tracestate
+FROM jsonb_to_recordset(?::jsonb) AS n(workflow_id text, name text, queue_name text, input jsonb, timeout_ms bigint,
+                                       traceparent text, tracestate text), me
 ON CONFLICT (workflow_id) DO NOTHING
 RETURNING workflow_id, 0 AS position;
 
@@ -126,7 +127,8 @@ UPDATE tandem.workflow_status w
          ORDER BY o.created_at
          LIMIT ?
            FOR UPDATE SKIP LOCKED)
-RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owner_epoch;
+RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owner_epoch, w.traceparent,
+          w.tracestate, NULL::float8;
 
 -- name: ownedRunning
 -- Reconciliation, first half: the RUNNING workflows this process (executor id, incarnation) took more than a grace
@@ -146,7 +148,8 @@ UPDATE tandem.workflow_status w
   FROM unnest(?::text[], ?::bigint[]) AS r(workflow_id, owner_epoch)
  WHERE w.workflow_id = r.workflow_id AND w.owner_epoch = r.owner_epoch AND w.status = 'RUNNING'
    AND w.executor_id = ? AND w.owner_incarnation = ?::uuid
-RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owner_epoch;
+RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owner_epoch, w.traceparent,
+          w.tracestate, NULL::float8;
 
 -- name: countAttempt
 -- An execution that failed for a transient reason (the database was unreachable, a lock or statement timed out) is
@@ -165,7 +168,7 @@ DELETE FROM tandem.executors e
 
 -- name: enqueueWorkflow
 -- The Java enqueue goes through the public SQL function, so SQL and Java share one code path.
-SELECT tandem.enqueue_workflow(?, ?::jsonb, ?, ?, ?, ?, ?, ?::interval);
+SELECT tandem.enqueue_workflow(?, ?::jsonb, ?, ?, ?, ?, ?, ?::interval, ?, ?);
 
 -- name: upsertQueue
 INSERT INTO tandem.queues (name, concurrency, worker_concurrency, rate_limit, rate_period, partition_concurrency)
@@ -196,7 +199,8 @@ UPDATE tandem.workflow_status w
          LIMIT ?
            FOR UPDATE SKIP LOCKED) picked
  WHERE w.workflow_id = picked.workflow_id
-RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owner_epoch;
+RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owner_epoch, w.traceparent,
+          w.tracestate, 1000 * extract(epoch FROM now() - greatest(w.created_at, w.not_before))::float8;
 
 -- name: lockQueue
 -- First statement of a limited dequeue's transaction: serializes the dequeuers of one queue across all executors,
@@ -242,7 +246,8 @@ UPDATE tandem.workflow_status w
        deadline_at = coalesce(w.deadline_at, now() + w.timeout_ms * interval '1 millisecond')
   FROM picked
  WHERE w.workflow_id = picked.workflow_id
-RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owner_epoch;
+RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owner_epoch, w.traceparent,
+          w.tracestate, 1000 * extract(epoch FROM now() - greatest(w.created_at, w.not_before))::float8;
 
 -- name: claimQueuedPartitioned
 -- Second statement, for a queue with partition_concurrency: as claimQueuedLimited, and per partition key at most
@@ -285,7 +290,18 @@ UPDATE tandem.workflow_status w
        deadline_at = coalesce(w.deadline_at, now() + w.timeout_ms * interval '1 millisecond')
   FROM picked
  WHERE w.workflow_id = picked.workflow_id AND w.status IN ('ENQUEUED', 'DELAYED')
-RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owner_epoch;
+RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owner_epoch, w.traceparent,
+          w.tracestate, 1000 * extract(epoch FROM now() - greatest(w.created_at, w.not_before))::float8;
+
+-- name: queueSizes
+-- Metrics only (maintenance, every few seconds): per queue, the workflows waiting and RUNNING, across executors.
+SELECT q.name,
+       count(w.workflow_id) FILTER (WHERE w.status IN ('ENQUEUED', 'DELAYED')),
+       count(w.workflow_id) FILTER (WHERE w.status = 'RUNNING')
+  FROM tandem.queues q
+  LEFT JOIN tandem.workflow_status w
+         ON w.queue_name = q.name AND w.status IN ('ENQUEUED', 'DELAYED', 'RUNNING')
+ GROUP BY q.name;
 
 -- name: nextDelayed
 -- When the earliest DELAYED workflow of these names becomes due, so the dequeuer can wake up for it.

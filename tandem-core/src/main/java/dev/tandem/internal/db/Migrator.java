@@ -26,11 +26,18 @@ import org.slf4j.LoggerFactory;
 public final class Migrator {
     private static final Logger log = LoggerFactory.getLogger(Migrator.class);
 
-    /** Every migration, in order. Adding a file means adding its name here: no classpath scanning. */
+    /**
+     * Every migration, in version order. Adding a file means adding its name here: no classpath scanning. A file's
+     * version is the number in its name ({@code V8__...} is version 8), not its place in this list.
+     */
     static final List<String> MIGRATIONS = List.of("V1__tandem_core.sql", "V2__queues.sql", "V3__control.sql",
-            "V4__primitives.sql", "V5__hardening.sql", "V6__trusted_ids.sql", "V7__audit_log.sql");
+            "V4__primitives.sql", "V5__hardening.sql", "V6__trusted_ids.sql", "V7__audit_log.sql",
+            "V8__trace_context.sql");
 
-    public static final int LATEST_VERSION = MIGRATIONS.size();
+    /** The versions of {@link #MIGRATIONS}, in the same order. */
+    public static final List<Integer> VERSIONS = MIGRATIONS.stream().map(Migrator::version).toList();
+
+    public static final int LATEST_VERSION = VERSIONS.get(VERSIONS.size() - 1);
 
     /** Arbitrary constant; the same in every Tandem version so that old and new engines serialize on it. */
     private static final long LOCK_KEY = 0x74616e64656d01L;
@@ -48,8 +55,12 @@ public final class Migrator {
                             + ", newer than this Tandem library knows (" + LATEST_VERSION + "); upgrade the library");
                 }
                 checkApplied(conn, Math.min(current, LATEST_VERSION));
-                for (int v = current + 1; v <= LATEST_VERSION; v++) {
-                    String file = MIGRATIONS.get(v - 1);
+                for (int i = 0; i < MIGRATIONS.size(); i++) {
+                    int v = VERSIONS.get(i);
+                    if (v <= current) {
+                        continue;
+                    }
+                    String file = MIGRATIONS.get(i);
                     log.info("applying Tandem migration {}", file);
                     String sql = read(file);
                     st.execute(sql);
@@ -102,7 +113,11 @@ public final class Migrator {
             ps.setInt(1, upTo);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    String file = MIGRATIONS.get(rs.getInt(1) - 1);
+                    int index = VERSIONS.indexOf(rs.getInt(1));
+                    if (index < 0) {
+                        continue; // a version this library does not ship (see the migrate's version check)
+                    }
+                    String file = MIGRATIONS.get(index);
                     if (!checksum(read(file)).equals(rs.getString(2))) {
                         throw new TandemException("migration " + file + " differs from the one applied to this"
                                 + " database; a released migration must never change. Restore it, or recreate the"
@@ -111,6 +126,15 @@ public final class Migrator {
                 }
             }
         }
+    }
+
+    /** The version in a migration file's name: {@code V8__trace_context.sql} is 8. */
+    static int version(String file) {
+        int end = file.indexOf("__");
+        if (!file.startsWith("V") || end < 2) {
+            throw new IllegalStateException("migration file name '" + file + "' is not V<version>__<name>.sql");
+        }
+        return Integer.parseInt(file.substring(1, end));
     }
 
     static String checksum(String sql) {

@@ -27,15 +27,15 @@ public final class QueueStore {
         this.queries = queries;
         this.engine = engine;
         for (String name : List.of("enqueueWorkflow", "setTimeout", "upsertQueue", "loadQueues", "claimQueued",
-                "lockQueue", "claimQueuedLimited", "claimQueuedPartitioned", "nextDelayed")) {
+                "lockQueue", "claimQueuedLimited", "claimQueuedPartitioned", "nextDelayed", "queueSizes")) {
             queries.get(name); // fail at start, not mid-run, if the packaged SQL is incomplete
         }
     }
 
     /** Calls {@code tandem.enqueue_workflow} on the caller's connection (its transaction); returns the id. */
     public String enqueue(Connection conn, String name, String argsJson, @Nullable String workflowId, String queue,
-            int priority, @Nullable String deduplicationId, @Nullable String partitionKey, @Nullable Duration delay)
-            throws SQLException {
+            int priority, @Nullable String deduplicationId, @Nullable String partitionKey, @Nullable Duration delay,
+            @Nullable String traceparent, @Nullable String tracestate) throws SQLException {
         try (PreparedStatement ps = conn.prepareStatement(queries.get("enqueueWorkflow"))) {
             ps.setString(1, name);
             ps.setString(2, argsJson);
@@ -45,6 +45,8 @@ public final class QueueStore {
             ps.setString(6, deduplicationId);
             ps.setString(7, partitionKey);
             ps.setString(8, delay == null ? null : interval(delay));
+            ps.setString(9, traceparent);
+            ps.setString(10, tracestate);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getString(1);
@@ -72,6 +74,19 @@ public final class QueueStore {
             ps.setString(5, queue.ratePeriod() == null ? null : interval(queue.ratePeriod()));
             ps.setObject(6, queue.partitionConcurrency(), java.sql.Types.INTEGER);
             ps.executeUpdate();
+        }
+    }
+
+    /** Per queue: {waiting, running} across executors (for the queue gauges; one query on the engine's pool). */
+    public java.util.Map<String, long[]> queueSizes() throws SQLException {
+        try (Connection conn = engine.getConnection();
+                PreparedStatement ps = conn.prepareStatement(queries.get("queueSizes"));
+                ResultSet rs = ps.executeQuery()) {
+            java.util.Map<String, long[]> sizes = new java.util.HashMap<>();
+            while (rs.next()) {
+                sizes.put(rs.getString(1), new long[] {rs.getLong(2), rs.getLong(3)});
+            }
+            return sizes;
         }
     }
 

@@ -12,9 +12,9 @@ import org.jspecify.annotations.Nullable;
 public final class Rows {
     private Rows() {}
 
-    /** A workflow start for the group committer. */
+    /** A workflow start for the group committer; with the start's trace context when tracing is on. */
     public record StartRow(String workflowId, String name, @Nullable String queueName, String input,
-            @Nullable Long timeoutMillis) {}
+            @Nullable Long timeoutMillis, @Nullable String traceparent, @Nullable String tracestate) {}
 
     /**
      * A step checkpoint. Output or error is set, never both. {@code epoch} is the ownership epoch of the execution
@@ -54,17 +54,26 @@ public final class Rows {
             long epoch,
             @Nullable String incarnation) {}
 
-    /** A workflow taken by recovery, reconciliation or from a queue, with the ownership epoch it now has. */
+    /**
+     * A workflow taken by recovery, reconciliation or from a queue, with the ownership epoch it now has, the trace
+     * context it was started in (or null), and for a queue claim how long it waited since it could run (else -1).
+     */
     public record ClaimedRow(String workflowId, String name, @Nullable String input, int attempts,
-            @Nullable String queueName, long epoch) {}
+            @Nullable String queueName, long epoch, @Nullable String traceparent, @Nullable String tracestate,
+            long queueWaitMillis) {}
 
-    /** Reads the rows a claim returns: workflow id, name, input, attempts, queue, ownership epoch. */
+    /**
+     * Reads the rows a claim returns: workflow id, name, input, attempts, queue, ownership epoch, traceparent,
+     * tracestate, queue wait in milliseconds (NULL if not a queue claim).
+     */
     static List<ClaimedRow> claimed(PreparedStatement ps) throws SQLException {
         List<ClaimedRow> rows = new ArrayList<>();
         try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
+                double waited = rs.getDouble(9);
+                long waitedMillis = rs.wasNull() ? -1 : Math.round(waited); // before another column is read
                 rows.add(new ClaimedRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getString(5),
-                        rs.getLong(6)));
+                        rs.getLong(6), rs.getString(7), rs.getString(8), waitedMillis));
             }
         }
         return rows;

@@ -32,6 +32,10 @@ final class RowsJson {
                 if (r.timeoutMillis() != null) {
                     g.writeNumberField("timeout_ms", r.timeoutMillis());
                 }
+                if (r.traceparent() != null) {
+                    g.writeStringField("traceparent", r.traceparent());
+                    text(g, "tracestate", r.tracestate());
+                }
                 g.writeEndObject();
             }
         });

@@ -423,7 +423,8 @@ public final class SystemDatabase {
      * holds it, on the same transaction.
      */
     public ChildStart startChild(Connection conn, String childId, String name, String inputJson, String executorId,
-            UUID incarnation, @Nullable Long timeoutMillis, String parentId) throws SQLException {
+            UUID incarnation, @Nullable Long timeoutMillis, String parentId, @Nullable String traceparent,
+            @Nullable String tracestate) throws SQLException {
         try (PreparedStatement ps = conn.prepareStatement(queries.get("startChild"))) {
             ps.setString(1, childId);
             ps.setString(2, name);
@@ -432,7 +433,9 @@ public final class SystemDatabase {
             ps.setObject(5, timeoutMillis, java.sql.Types.BIGINT);
             ps.setObject(6, timeoutMillis, java.sql.Types.BIGINT);
             ps.setString(7, incarnation.toString());
-            ps.setString(8, parentId);
+            ps.setString(8, traceparent);
+            ps.setString(9, tracestate);
+            ps.setString(10, parentId);
             try (ResultSet rs = ps.executeQuery()) {
                 if (rs.next()) {
                     return new ChildStart(true, null, null);

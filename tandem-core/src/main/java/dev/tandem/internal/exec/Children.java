@@ -18,6 +18,8 @@ import dev.tandem.internal.db.Json.ErrorInfo;
 import dev.tandem.internal.db.Rows.StepRow;
 import dev.tandem.internal.db.SystemDatabase.ChildStart;
 import dev.tandem.internal.exec.Waiters.Wakeup;
+import dev.tandem.internal.observe.Telemetry;
+import dev.tandem.internal.observe.TraceContext;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -54,9 +56,12 @@ final class Children {
         String childId = options.workflowId() != null ? options.workflowId() : x.workflowId + "-" + pos;
         Long timeoutMillis = options.timeout() == null ? null : options.timeout().toMillis();
         boolean[] inserted = new boolean[1];
+        TraceContext[] trace = new TraceContext[1];
         x.transactional(CHILD, name, pos, TransactionOptions.defaults(), conn -> {
+            trace[0] = x.engine.telemetry().currentContext(); // the span of this step: the child's runs continue it
             ChildStart start = x.engine.db().startChild(conn, childId, name, inputJson, x.engine.executorId(),
-                    x.engine.incarnation(), timeoutMillis, x.workflowId);
+                    x.engine.incarnation(), timeoutMillis, x.workflowId,
+                    trace[0] == null ? null : trace[0].traceparent(), trace[0] == null ? null : trace[0].tracestate());
             if (!start.inserted() && start.existingName() != null && !isOwnChild(start, name)) {
                 // Ids are predictable, and a role that may only enqueue can take one first: what it planted must
                 // not pass for this parent's child. Thrown in the transaction, so the failure is the checkpoint.
@@ -70,7 +75,8 @@ final class Children {
             return childId;
         });
         try {
-            return new ChildHandle<>(x, x.engine.executions().runChild(registered, childId, childInput, inserted[0]));
+            return new ChildHandle<>(x, x.engine.executions().runChild(registered, childId, childInput, inserted[0],
+                    trace[0]));
         } catch (TandemException e) {
             if (e.getCause() instanceof java.sql.SQLException) { // reading the child's row failed: replay the parent
                 throw x.transientFailure("read child workflow '" + childId + "'", e.getCause());
@@ -172,6 +178,8 @@ final class Children {
     private @Nullable Outcome waitForChild(Handle<?> child, Duration timeout, String waitKey) {
         long deadline = x.childWaitDeadlines.computeIfAbsent(waitKey, k -> System.nanoTime() + timeout.toNanos());
         Wakeup wakeup = x.engine.waiters().register(x.workflowId, Waiters.CHILD | Waiters.CANCEL);
+        Telemetry.Observation waiting = x.engine.telemetry().await("child", x.name(), x.workflowId, x.position,
+                CHILD_RESULT);
         try {
             while (true) {
                 Outcome ended = endedOutcome(child);
@@ -193,6 +201,7 @@ final class Children {
             }
         } finally {
             x.release(wakeup);
+            waiting.close();
         }
     }
 

@@ -13,6 +13,7 @@ import dev.tandem.internal.db.Rows.ClaimedRow;
 import dev.tandem.internal.db.Rows.WorkflowRow;
 import dev.tandem.internal.db.QueueStore;
 import dev.tandem.internal.db.SystemDatabase;
+import dev.tandem.internal.observe.Telemetry;
 import java.net.InetAddress;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -62,6 +63,7 @@ public final class Engine implements AutoCloseable {
     private final Starting starting;
     private final Control control;
     private final Maintenance maintenance;
+    private final Instrumentation instrumentation;
     private final UUID incarnation = UUID.randomUUID();
     private final Map<String, RegisteredWorkflow<?, ?>> registry = new ConcurrentHashMap<>();
     private final ClassLoader classLoader;
@@ -78,6 +80,7 @@ public final class Engine implements AutoCloseable {
         this.enginePool = EnginePool.create(config.dataSource(), config.executorId());
         this.db = new SystemDatabase(config.dataSource(), enginePool);
         this.json = new Json(config.objectMapper());
+        this.instrumentation = new Instrumentation(config.telemetry());
         this.admin = new Admin(this, config.dataSource(), config.retention());
         this.scheduler = new Scheduler(config.dataSource());
         this.executions = new Executions(this, db);
@@ -104,6 +107,15 @@ public final class Engine implements AutoCloseable {
 
     SystemDatabase db() {
         return db;
+    }
+
+    /** Traces and metrics ({@code Telemetry.NONE} unless the application configured them). */
+    Telemetry telemetry() {
+        return instrumentation.telemetry();
+    }
+
+    Instrumentation instrumentation() {
+        return instrumentation;
     }
 
     EngineConfig config() {
@@ -259,7 +271,7 @@ public final class Engine implements AutoCloseable {
         } catch (SQLException e) {
             throw new TandemException("failed to declare queues " + config.queues().keySet() + ": " + e.getMessage(), e);
         }
-        committer = new GroupCommitter(db, config.executorId(), incarnation);
+        committer = new GroupCommitter(db, config.executorId(), incarnation, config.telemetry());
         ScheduledExecutorService timerThread = Maintenance.daemonScheduler("tandem-timer");
         timer = timerThread;
         Waiters w = new Waiters(timerThread, config.executorId());
@@ -278,7 +290,7 @@ public final class Engine implements AutoCloseable {
                     new QueueWorker.Sink() {
                         @Override
                         public void run(ClaimedRow row, String queue) {
-                            executions.resumeClaimed(row, queue);
+                            executions.resumeClaimed(row, queue, "queue");
                         }
 
                         @Override

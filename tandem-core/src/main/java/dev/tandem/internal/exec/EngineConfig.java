@@ -2,6 +2,7 @@ package dev.tandem.internal.exec;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tandem.internal.db.QueueStore.QueueRow;
+import dev.tandem.internal.observe.Telemetry;
 import java.time.Duration;
 import java.util.Map;
 import javax.sql.DataSource;
@@ -22,4 +23,5 @@ public record EngineConfig(
         Map<String, QueueRow> queues,
         Duration pollInterval,
         Duration unknownWorkflowTimeout,
-        @Nullable Duration retention) {}
+        @Nullable Duration retention,
+        Telemetry telemetry) {}

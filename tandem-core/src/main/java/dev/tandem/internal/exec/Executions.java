@@ -7,6 +7,7 @@ import dev.tandem.internal.db.Rows.ClaimedRow;
 import dev.tandem.internal.db.Rows.FinishRow;
 import dev.tandem.internal.db.Rows.WorkflowRow;
 import dev.tandem.internal.db.SystemDatabase;
+import dev.tandem.internal.observe.TraceContext;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
@@ -118,7 +119,7 @@ final class Executions {
             if (threads == null) {
                 throw new RejectedExecutionException("no workflow threads");
             }
-            threads.execute(execution::run);
+            threads.execute(() -> engine.instrumentation().run(execution));
         } catch (RejectedExecutionException e) {
             forget(execution);
             execution.outcome().complete(new Outcome.Unknown());
@@ -127,6 +128,7 @@ final class Executions {
 
     void executionFinished(WorkflowExecution<?, ?> execution) {
         forget(execution);
+        engine.instrumentation().finished(execution);
         freedSlot(execution);
     }
 
@@ -212,6 +214,8 @@ final class Executions {
                     engine.json().error(TandemException.class.getName(), message, null), execution.epoch()));
             execution.outcome().complete(new Outcome.Failed(WorkflowStatus.RETRIES_EXCEEDED,
                     new dev.tandem.internal.db.Json.ErrorInfo(TandemException.class.getName(), message, null)));
+            engine.instrumentation().ended(execution.name(), WorkflowStatus.RETRIES_EXCEEDED,
+                    execution.origin.startedNanos(), TandemException.class, message);
             freedSlot(execution);
             return;
         }
@@ -221,6 +225,7 @@ final class Executions {
         WorkflowExecution<I, O> fresh = new WorkflowExecution<>(engine, execution.workflow(), id, execution.epoch(),
                 execution.input(), true, execution.queueName(), execution.outcome());
         fresh.continueFrom(execution);
+        engine.instrumentation().replayed(execution, fresh, attempts);
         if (!running.replace(id, execution, fresh)) {
             return;
         }
@@ -291,7 +296,8 @@ final class Executions {
      * wherever it runs, or, if this executor owns it and is not running it (its start's acknowledgement was lost),
      * here. Returns a handle to it.
      */
-    <I, O> Handle<O> runChild(RegisteredWorkflow<I, O> workflow, String childId, I input, boolean inserted) {
+    <I, O> Handle<O> runChild(RegisteredWorkflow<I, O> workflow, String childId, I input, boolean inserted,
+            @Nullable TraceContext trace) {
         long epoch = 1; // a child's row is inserted with ownership epoch 1 (startChild)
         if (!inserted) {
             try {
@@ -308,6 +314,7 @@ final class Executions {
             WorkflowExecution<I, O> execution = new WorkflowExecution<>(engine, workflow, childId, epoch, input, false,
                     null, new CompletableFuture<>());
             if (running.putIfAbsent(childId, execution) == null) {
+                engine.instrumentation().childStarted(execution, trace);
                 dispatch(execution);
             }
         }
@@ -339,13 +346,18 @@ final class Executions {
         return null;
     }
 
-    /** Runs a workflow this executor has just claimed, if it registered its name. */
-    void resumeClaimed(ClaimedRow row, @Nullable String queueName) {
+    /**
+     * Runs a workflow this executor has just claimed, if it registered its name. {@code why}: "queue" (taken from
+     * {@code queueName}), or the reason of a recovery, "crash" or "reconciliation".
+     */
+    void resumeClaimed(ClaimedRow row, @Nullable String queueName, String why) {
         RegisteredWorkflow<?, ?> workflow = engine.registry().get(row.name());
         if (workflow == null || running.containsKey(row.workflowId())) {
             return;
         }
-        resume(workflow, row.workflowId(), row.input(), row.attempts(), queueName, row.epoch());
+        engine.instrumentation().claimed(row, queueName, why);
+        resume(workflow, row.workflowId(), row.input(), row.attempts(), queueName, row.epoch(),
+                Origin.trace(row.traceparent(), row.tracestate()));
     }
 
     /** Ends a workflow this executor claimed without running it; if that fails, the next recovery tries again. */
@@ -359,7 +371,7 @@ final class Executions {
 
     /** Runs an execution this executor owns in the database, from its checkpoints. */
     <I, O> void resume(RegisteredWorkflow<I, O> workflow, String id, @Nullable String inputJson, int attempts,
-            @Nullable String queueName, long epoch) {
+            @Nullable String queueName, long epoch, @Nullable TraceContext trace) {
         if (attempts > engine.config().maxRecoveryAttempts() + 1) {
             String message = "workflow '" + id + "' was started or recovered " + attempts + " times without"
                     + " finishing (maxRecoveryAttempts is " + engine.config().maxRecoveryAttempts() + "); it is no longer"
@@ -367,6 +379,8 @@ final class Executions {
             log.error(message);
             finishClaimed(new FinishRow(id, WorkflowStatus.RETRIES_EXCEEDED.name(), null, null,
                     engine.json().error(TandemException.class.getName(), message, null), epoch));
+            engine.instrumentation().ended(workflow.name(), WorkflowStatus.RETRIES_EXCEEDED, 0, TandemException.class,
+                    message);
             return;
         }
         I input;
@@ -378,11 +392,14 @@ final class Executions {
             log.error(message);
             finishClaimed(new FinishRow(id, WorkflowStatus.ERROR.name(), null, null,
                     engine.json().error(IllegalArgumentException.class.getName(), message, null), epoch));
+            engine.instrumentation().ended(workflow.name(), WorkflowStatus.ERROR, 0, IllegalArgumentException.class,
+                    message);
             return;
         }
         // A first run (attempts 1) has no checkpoints to load: one query saved per dequeued workflow.
         WorkflowExecution<I, O> execution = new WorkflowExecution<>(engine, workflow, id, epoch, input, attempts > 1,
                 queueName, new CompletableFuture<>());
+        execution.origin = engine.instrumentation().origin(trace, attempts);
         if (running.putIfAbsent(id, execution) == null) {
             if (queueName != null) {
                 queueCount(queueName).incrementAndGet();

@@ -6,6 +6,7 @@ import dev.tandem.internal.db.Rows.StepRow;
 import dev.tandem.internal.db.SqlErrors;
 import dev.tandem.internal.db.SystemDatabase;
 import dev.tandem.internal.db.SystemDatabase.GroupCommitResult;
+import dev.tandem.internal.observe.Telemetry;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -56,6 +57,7 @@ final class GroupCommitter {
     private final SystemDatabase db;
     private final String executorId;
     private final UUID incarnation;
+    private final Telemetry telemetry;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition idle = lock.newCondition(); // signalled when a leader finishes (for close())
     private final ArrayList<Write> queue = new ArrayList<>();
@@ -103,10 +105,11 @@ final class GroupCommitter {
         }
     }
 
-    GroupCommitter(SystemDatabase db, String executorId, UUID incarnation) {
+    GroupCommitter(SystemDatabase db, String executorId, UUID incarnation, Telemetry telemetry) {
         this.db = db;
         this.executorId = executorId;
         this.incarnation = incarnation;
+        this.telemetry = telemetry;
     }
 
     /** Inserts a start; true if inserted, false if the workflow id already existed. */
@@ -282,7 +285,9 @@ final class GroupCommitter {
         for (Write w : batch) {
             w.sent = true;
         }
-        return db.groupCommit(c, executorId, incarnation, starts, steps, finishes);
+        GroupCommitResult result = db.groupCommit(c, executorId, incarnation, starts, steps, finishes);
+        telemetry.groupCommit(batch.size());
+        return result;
     }
 
     private static void complete(List<Write> batch, GroupCommitResult result) {

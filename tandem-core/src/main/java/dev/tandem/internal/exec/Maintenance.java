@@ -29,6 +29,8 @@ final class Maintenance {
     private static final int RECOVERY_BATCH = 100;
     static final int UNKNOWN_CHECK_ROUNDS = 10;
     static final int RECONCILE_ROUNDS = 5;
+    /** With metrics on, the queue gauges are read from the database every this many rounds, never per scrape. */
+    static final int QUEUE_SIZE_ROUNDS = 5;
 
     private final Engine engine;
     private final EngineConfig config;
@@ -89,6 +91,7 @@ final class Maintenance {
                         + " outage); registering again. Give every process its own executorId.", config.executorId());
                 engine.registerExecutor();
             }
+            engine.telemetry().heartbeat();
             if (heartbeatWarned) {
                 log.info("heartbeat of executor '{}' sent again", config.executorId());
                 heartbeatWarned = false;
@@ -119,6 +122,9 @@ final class Maintenance {
             if (maintenanceRounds % UNKNOWN_CHECK_ROUNDS == 0) {
                 db.executors().registerNames(engine.workflowNames());
                 checkUnknownWorkflows();
+            }
+            if (maintenanceRounds % QUEUE_SIZE_ROUNDS == 0 && engine.telemetry().metricsEnabled()) {
+                engine.telemetry().queueSizes(db.queues().queueSizes());
             }
             if (++maintenanceRounds % 600 == 0) {
                 Duration silence = Duration.ofHours(1).compareTo(config.executorTimeout().multipliedBy(10)) > 0
@@ -187,7 +193,7 @@ final class Maintenance {
             }
             for (ClaimedRow row : claimed) {
                 log.info("recovering workflow '{}' ({}), attempt {}", row.workflowId(), row.name(), row.attempts());
-                executions.resumeClaimed(row, row.queueName());
+                executions.resumeClaimed(row, row.queueName(), "crash");
             }
             if (claimed.size() < RECOVERY_BATCH) {
                 return;
@@ -217,7 +223,7 @@ final class Maintenance {
             log.warn("workflow '{}' ({}) was RUNNING on this executor but not running in it (an acknowledgement lost"
                     + " to a network or database failure); resuming it, attempt {}", row.workflowId(), row.name(),
                     row.attempts());
-            executions.resumeClaimed(row, row.queueName());
+            executions.resumeClaimed(row, row.queueName(), "reconciliation");
         }
     }
 }

@@ -14,6 +14,7 @@ import dev.tandem.internal.db.SqlErrors;
 import dev.tandem.internal.db.SystemDatabase.Taken;
 import dev.tandem.internal.exec.ExecutionControl.Kind;
 import dev.tandem.internal.exec.Waiters.Wakeup;
+import dev.tandem.internal.observe.Telemetry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -117,11 +118,15 @@ final class Primitives {
         int pos = x.begin("sleep", "sleep", this, this);
         Instant wakeAt = wakeUpTime(pos, "sleep", wakeAtIfNew);
         Wakeup wakeup = x.engine.waiters().register(x.workflowId, Waiters.CANCEL);
+        Telemetry.Observation waiting = Telemetry.Observation.NONE; // a replay of a sleep that has passed waits not
         try {
             while (true) {
                 long left = Duration.between(Instant.now(), wakeAt).toNanos();
                 if (left <= 0) {
                     return;
+                }
+                if (waiting == Telemetry.Observation.NONE) {
+                    waiting = x.engine.telemetry().await("sleep", x.name(), x.workflowId, pos, SLEEP);
                 }
                 long due = System.nanoTime() + left; // before the write, which would otherwise make it late
                 x.writeCheckpoints(); // the wake-up time is durable before the wait: a recovery sleeps what is left
@@ -130,6 +135,7 @@ final class Primitives {
             }
         } finally {
             x.release(wakeup);
+            waiting.close();
         }
     }
 
@@ -169,6 +175,7 @@ final class Primitives {
         }
         Instant startedAt = Instant.now();
         Wakeup wakeup = x.engine.waiters().register(x.workflowId, Waiters.MESSAGE | Waiters.CANCEL);
+        Telemetry.Observation waiting = x.engine.telemetry().await("recv", x.name(), x.workflowId, pos, RECV);
         try {
             long heldBackoffMillis = 5;
             while (true) {
@@ -198,6 +205,7 @@ final class Primitives {
             }
         } finally {
             x.release(wakeup);
+            waiting.close();
         }
     }
 

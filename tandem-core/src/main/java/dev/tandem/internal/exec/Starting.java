@@ -10,6 +10,8 @@ import dev.tandem.internal.db.Rows.StartRow;
 import dev.tandem.internal.db.Rows.WorkflowRow;
 import dev.tandem.internal.db.SqlErrors;
 import dev.tandem.internal.db.SystemDatabase;
+import dev.tandem.internal.observe.Telemetry;
+import dev.tandem.internal.observe.TraceContext;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -60,11 +62,51 @@ public final class Starting {
         if (already != null) {
             return existing(id, name, already);
         }
+        Long timeoutMillis = options.timeout() == null ? null : options.timeout().toMillis();
         boolean inserted;
+        TraceContext trace;
+        Telemetry.Observation producing = engine.telemetry().produce("start", name, id, null);
         try {
-            Long timeoutMillis = options.timeout() == null ? null : options.timeout().toMillis();
-            inserted = engine.committer().start(new StartRow(id, name, null, inputJson, timeoutMillis),
-                    START_TIMEOUT.toNanos());
+            trace = producing.context(); // stored with the row: every run of the workflow continues this trace
+            execution.origin = engine.instrumentation().origin(trace, 1);
+            inserted = insert(execution, new StartRow(id, name, null, inputJson, timeoutMillis,
+                    trace == null ? null : trace.traceparent(), trace == null ? null : trace.tracestate()));
+        } catch (RuntimeException e) {
+            producing.failed(e);
+            throw e;
+        } finally {
+            producing.close();
+        }
+        if (inserted) {
+            engine.telemetry().workflowStarted(name, null);
+            if (inline) {
+                engine.instrumentation().run(execution);
+            } else {
+                executions.dispatch(execution);
+            }
+            return new Handle<>(engine, id, execution.outcome());
+        }
+        executions.drop(execution); // the id existed before: whatever runs it, the database has its outcome
+        WorkflowRow row = engine.loadWorkflow(id);
+        if (!row.name().equals(name)) {
+            throw new WorkflowConflictException("workflow id '" + id + "' is already used by an execution of '"
+                    + row.name() + "', not '" + name + "'; workflow ids must be unique across workflow types");
+        }
+        if (row.status().equals("RUNNING") && engine.executorId().equals(row.executorId())
+                && engine.incarnation().toString().equals(row.incarnation()) && executions.local(id) == null) {
+            // Our own insert landed but its acknowledgement was lost and the retry found the row: run it.
+            executions.resume(workflow, row.workflowId(), row.input(), row.attempts(), null, row.epoch(), trace);
+            WorkflowExecution<?, ?> now = executions.local(id);
+            return new Handle<>(engine, id, now != null ? now.outcome() : null);
+        }
+        return new Handle<>(engine, id, null);
+    }
+
+    /** Inserts a start through the group committer; true if inserted, false if the id existed. */
+    private boolean insert(WorkflowExecution<?, ?> execution, StartRow start) {
+        String id = start.workflowId();
+        try {
+            return engine.committer().start(start, START_TIMEOUT.toNanos());
         } catch (GroupCommitter.WriteTimeoutException e) {
             executions.drop(execution);
             throw new TandemException("the database did not confirm the start of workflow '" + id + "' within "
@@ -83,28 +125,6 @@ public final class Starting {
             }
             throw new TandemException("failed to start workflow '" + id + "': " + e.getMessage(), e);
         }
-        if (inserted) {
-            if (inline) {
-                execution.run();
-            } else {
-                executions.dispatch(execution);
-            }
-            return new Handle<>(engine, id, execution.outcome());
-        }
-        executions.drop(execution); // the id existed before: whatever runs it, the database has its outcome
-        WorkflowRow row = engine.loadWorkflow(id);
-        if (!row.name().equals(name)) {
-            throw new WorkflowConflictException("workflow id '" + id + "' is already used by an execution of '"
-                    + row.name() + "', not '" + name + "'; workflow ids must be unique across workflow types");
-        }
-        if (row.status().equals("RUNNING") && engine.executorId().equals(row.executorId())
-                && engine.incarnation().toString().equals(row.incarnation()) && executions.local(id) == null) {
-            // Our own insert landed but its acknowledgement was lost and the retry found the row: run it.
-            executions.resume(workflow, row.workflowId(), row.input(), row.attempts(), null, row.epoch());
-            WorkflowExecution<?, ?> now = executions.local(id);
-            return new Handle<>(engine, id, now != null ? now.outcome() : null);
-        }
-        return new Handle<>(engine, id, null);
     }
 
     /** Checks a caller's input (not null, of the registered type, storable) and encodes it; writes nothing. */
@@ -144,16 +164,32 @@ public final class Starting {
             throw new IllegalArgumentException("unknown workflow '" + name + "'");
         }
         String inputJson = encodeInput(workflow, input);
+        Telemetry.Observation producing = engine.telemetry().produce("enqueue", name, options.workflowId(),
+                options.queueName());
+        try {
+            String id = enqueue(tx, name, inputJson, options, producing.context());
+            producing.workflowId(id);
+            return new Handle<>(engine, id, null);
+        } catch (RuntimeException e) {
+            producing.failed(e);
+            throw e;
+        } finally {
+            producing.close();
+        }
+    }
+
+    private String enqueue(@Nullable Connection tx, String name, String inputJson, EnqueueOptions options,
+            @Nullable TraceContext trace) {
         String id;
         try {
             if (tx != null) {
-                id = enqueueOn(tx, name, inputJson, options);
+                id = enqueueOn(tx, name, inputJson, options, trace);
             } else {
                 try (Connection conn = db.connectShared()) { // the caller's work: the application's pool
                     // With a timeout, the enqueue and the timeout commit together (no claim between them).
                     conn.setAutoCommit(options.timeout() == null);
                     try {
-                        id = enqueueOn(conn, name, inputJson, options);
+                        id = enqueueOn(conn, name, inputJson, options, trace);
                         if (options.timeout() != null) {
                             conn.commit();
                         }
@@ -174,7 +210,7 @@ public final class Starting {
             }
             throw new TandemException("failed to enqueue workflow '" + name + "': " + e.getMessage(), e);
         }
-        return new Handle<>(engine, id, null);
+        return id;
     }
 
     /**
@@ -197,10 +233,11 @@ public final class Starting {
         return new WorkflowConflictException(e.getMessage());
     }
 
-    private String enqueueOn(Connection conn, String name, String inputJson, EnqueueOptions o)
-            throws SQLException {
-        String id = db.queues().enqueue(conn, name, inputJson, o.workflowId(), o.queueName(), o.priority(), o.deduplicationId(),
-                o.partitionKey(), o.delay());
+    private String enqueueOn(Connection conn, String name, String inputJson, EnqueueOptions o,
+            @Nullable TraceContext trace) throws SQLException {
+        String id = db.queues().enqueue(conn, name, inputJson, o.workflowId(), o.queueName(), o.priority(),
+                o.deduplicationId(), o.partitionKey(), o.delay(), trace == null ? null : trace.traceparent(),
+                trace == null ? null : trace.tracestate());
         if (o.timeout() != null) {
             db.queues().setTimeout(conn, id, o.timeout().toMillis());
         }

@@ -16,6 +16,7 @@ import dev.tandem.internal.db.Json;
 import dev.tandem.internal.db.Rows.StepRow;
 import dev.tandem.internal.db.SqlErrors;
 import dev.tandem.internal.exec.ExecutionControl.Kind;
+import dev.tandem.internal.observe.Telemetry;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,6 +48,7 @@ final class Steps {
         }
         x.writeCheckpoints(); // the previous step's checkpoint is durable before this step's effects begin
         Instant startedAt = Instant.now();
+        Telemetry.Observation observed = x.engine.telemetry().step(x.name(), x.workflowId, pos, STEP, name);
         x.inStep = true;
         try {
             for (int attempt = 1; ; attempt++) {
@@ -72,8 +74,12 @@ final class Steps {
                 x.record(x.checkpoint(pos, name, STEP, json, Json.typeName(output), null, startedAt));
                 return output;
             }
+        } catch (StepFailedException e) {
+            observed.failed(e.getCause() != null ? e.getCause() : e);
+            throw e;
         } finally {
             x.inStep = false;
+            observed.close();
         }
     }
 
@@ -95,6 +101,7 @@ final class Steps {
             TransactionFunction<T> fn) {
         Instant startedAt = Instant.now();
         long unavailableBackoff = 10;
+        Telemetry.Observation observed = x.engine.telemetry().step(x.name(), x.workflowId, pos, kind, name);
         x.inStep = true;
         try {
             for (int attempt = 1; ; ) {
@@ -112,8 +119,12 @@ final class Steps {
                     });
                     x.unwritten.clear();
                     x.recorded.put(pos, committed[0]);
+                    x.engine.telemetry().transactionCommitted();
                     return result;
-                } catch (ExecutionControl | StepFailedException e) {
+                } catch (ExecutionControl e) {
+                    throw e;
+                } catch (StepFailedException e) {
+                    observed.failed(e.getCause() != null ? e.getCause() : e);
                     throw e;
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -152,11 +163,14 @@ final class Steps {
                         x.pause(Math.min(5L << Math.min(attempt, 8), 1000));
                         continue;
                     }
-                    throw stepFailed(kind, name, pos, startedAt, e);
+                    StepFailedException failed = stepFailed(kind, name, pos, startedAt, e);
+                    observed.failed(e);
+                    throw failed;
                 }
             }
         } finally {
             x.inStep = false;
+            observed.close();
         }
     }
 

@@ -85,6 +85,8 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     private int transientReplays;
     /** Deadlines (nanoTime) of waits for children that have not ended, kept across parked replays of the wait. */
     Map<String, Long> childWaitDeadlines = new HashMap<>();
+    /** For telemetry: its trace context, attempt and first start here; kept across replays. */
+    Origin origin = Origin.NONE;
 
     WorkflowExecution(Engine engine, RegisteredWorkflow<I, O> workflow, String workflowId, long epoch, I input,
             boolean recovered, @Nullable String queueName, CompletableFuture<Outcome> outcome) {
@@ -120,6 +122,7 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         this.childOutcomes = earlier.childOutcomes;
         this.transientReplays = earlier.transientReplays;
         this.childWaitDeadlines = earlier.childWaitDeadlines;
+        this.origin = earlier.origin;
     }
 
     long epoch() {
@@ -129,6 +132,11 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     /** Counts a replay after a transient failure; returns how many there were in a row. */
     int countTransientReplay() {
         return ++transientReplays;
+    }
+
+    /** Whether it replays recorded checkpoints (recovered, parked, or replayed after a failure). */
+    boolean recovered() {
+        return recovered;
     }
 
     /** The queue it was taken from, or null if it was started directly. */
