@@ -8,6 +8,7 @@ import dev.tandem.internal.exec.Engine;
 import dev.tandem.internal.exec.EngineConfig;
 import dev.tandem.internal.observe.Telemetry;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,6 +75,28 @@ public final class Tandem implements AutoCloseable {
     /** The id of this executor, as stored in {@code tandem.workflows.executor_id}. */
     public String executorId() {
         return engine.executorId();
+    }
+
+    /**
+     * This executor's application version: the one given to {@link Builder#appVersion}, else derived at
+     * {@link #start()} (see there). Each workflow records the version that first ran it.
+     *
+     * @throws IllegalStateException before {@link #start()} when no version was given
+     */
+    public String appVersion() {
+        return engine.appVersion().version();
+    }
+
+    /**
+     * Moves a workflow to application version {@code appVersion} (see SQL {@code tandem.set_workflow_version}), or
+     * with null lets any executor that registered its name run it: for workflows listed in view {@code
+     * tandem.stranded} (their version is gone), at the operator's risk: the new code replays their recorded
+     * checkpoints, and a change it does not follow ends them in a non-determinism error.
+     *
+     * @throws IllegalArgumentException if no workflow has this id
+     */
+    public void setWorkflowVersion(String workflowId, @Nullable String appVersion) {
+        engine.control().setVersion(workflowId, appVersion);
     }
 
     /**
@@ -351,8 +374,45 @@ public final class Tandem implements AutoCloseable {
         // Typed Object: this class must load without the optional OpenTelemetry and Micrometer jars.
         private @Nullable Object openTelemetry;
         private @Nullable Object meterRegistry;
+        private @Nullable String appVersion;
+        private final List<String> compatibleWith = new ArrayList<>();
 
         private Builder() {}
+
+        /**
+         * The version of the application's workflow code, recorded on each workflow this executor first runs; it
+         * recovers, dequeues and resumes only workflows of its own version, of a version it is {@link
+         * #compatibleWith}, or that have not run yet. Default: the {@code Implementation-Version} in the manifest of
+         * the jar of the registered workflows' code, else {@code sha-} and 12 hex digits of a hash of the registered
+         * workflow names and input types. Workflows no live executor can run are listed in view {@code
+         * tandem.stranded} (and logged): see docs/versioning.md.
+         */
+        public Builder appVersion(String appVersion) {
+            if (appVersion == null || appVersion.isBlank()) {
+                throw new IllegalArgumentException("appVersion must not be null or blank (e.g. \"2026.11.3\")");
+            }
+            this.appVersion = appVersion.strip();
+            return this;
+        }
+
+        /**
+         * Versions whose workflows this executor may also run, as patterns where {@code *} matches any text
+         * ({@code "2026.11.*"}): declare it when the new code replays the old versions' histories (the change kept
+         * their steps, or guarded new ones with {@code ctx.patched}).
+         */
+        public Builder compatibleWith(String... patterns) {
+            if (patterns == null) {
+                throw new IllegalArgumentException("patterns must not be null");
+            }
+            for (String pattern : patterns) {
+                if (pattern == null || pattern.isBlank()) {
+                    throw new IllegalArgumentException("a compatible version pattern must not be null or blank (was "
+                            + java.util.Arrays.toString(patterns) + ")");
+                }
+                compatibleWith.add(pattern.strip());
+            }
+            return this;
+        }
 
         /**
          * Declares a queue and its limits; stored in {@code tandem.queues} at {@link Tandem#start()}, replacing the
@@ -578,7 +638,7 @@ public final class Tandem implements AutoCloseable {
             EngineConfig config = new EngineConfig(ds, id, migrate, heartbeatInterval, executorTimeout,
                     maxRecoveryAttempts, virtualThreads, maxConcurrentWorkflows, shutdownTimeout, objectMapper,
                     Map.copyOf(queueRows), pollInterval, unknownWorkflowTimeout, retention,
-                    Telemetry.create(openTelemetry, meterRegistry, id));
+                    Telemetry.create(openTelemetry, meterRegistry, id), appVersion, List.copyOf(compatibleWith));
             return new Tandem(new Engine(config), pool);
         }
 

@@ -85,10 +85,12 @@ SELECT status, executor_id, owner_epoch FROM tandem.workflow_status WHERE workfl
 -- Parameters: child id, name, input, executor id, timeout (ms, or NULL), timeout again, incarnation, traceparent,
 -- tracestate (the parent's span that starts it, when tracing is on), parent id.
 INSERT INTO tandem.workflow_status (workflow_id, name, status, input, executor_id, parent_workflow_id, timeout_ms,
-                                    deadline_at, started_at, owner_epoch, owner_incarnation, traceparent, tracestate)
+                                    deadline_at, started_at, owner_epoch, owner_incarnation, traceparent, tracestate,
+                                    app_version)
 SELECT ?, ?, 'RUNNING', ?::jsonb, ?, p.workflow_id, ?::bigint,
-       least(p.deadline_at, now() + ?::bigint * interval '1 millisecond'), now(), 1, ?::uuid, ?, ?
+       least(p.deadline_at, now() + ?::bigint * interval '1 millisecond'), now(), 1, ?::uuid, ?, ?, e.app_version
   FROM tandem.workflow_status p
+  LEFT JOIN tandem.executors e ON e.executor_id = p.executor_id -- the parent's executor runs the child: its version
  WHERE p.workflow_id = ?
 ON CONFLICT (workflow_id) DO NOTHING
 RETURNING workflow_id;

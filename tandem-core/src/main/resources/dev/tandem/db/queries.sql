@@ -13,9 +13,10 @@
 -- Starts, owned by this executor with ownership epoch 1; a workflow id that exists is left alone (the caller then
 -- looks at what is there). traceparent/tracestate: the trace context of the start, when tracing is on.
 INSERT INTO tandem.workflow_status (workflow_id, name, status, queue_name, input, executor_id, timeout_ms, deadline_at,
-                                    owner_epoch, owner_incarnation, traceparent, tracestate)
+                                    owner_epoch, owner_incarnation, traceparent, tracestate, app_version)
 SELECT n.workflow_id, n.name, 'RUNNING', n.queue_name, n.input, me.executor_id, n.timeout_ms,
-       now() + n.timeout_ms * interval '1 millisecond', 1, me.incarnation, n.traceparent, n.tracestate
+       now() + n.timeout_ms * interval '1 millisecond', 1, me.incarnation, n.traceparent, n.tracestate,
+       (SELECT e.app_version FROM tandem.executors e WHERE e.executor_id = me.executor_id)
 FROM jsonb_to_recordset(?::jsonb) AS n(workflow_id text, name text, queue_name text, input jsonb, timeout_ms bigint,
                                        traceparent text, tracestate text), me
 ON CONFLICT (workflow_id) DO NOTHING
@@ -78,11 +79,12 @@ FROM tandem.workflow_status
 WHERE workflow_id = ?;
 
 -- name: registerExecutor
-INSERT INTO tandem.executors (executor_id, incarnation, hostname, pid, workflow_names)
-VALUES (?, ?::uuid, ?, ?, ?::text[])
+INSERT INTO tandem.executors (executor_id, incarnation, hostname, pid, workflow_names, app_version, compatible_with)
+VALUES (?, ?::uuid, ?, ?, ?::text[], ?, ?::text[])
 ON CONFLICT (executor_id) DO UPDATE
    SET incarnation = excluded.incarnation, hostname = excluded.hostname, pid = excluded.pid,
-       workflow_names = excluded.workflow_names, started_at = now(), heartbeat_at = now();
+       workflow_names = excluded.workflow_names, app_version = excluded.app_version,
+       compatible_with = excluded.compatible_with, started_at = now(), heartbeat_at = now();
 
 -- name: registerNames
 -- The workflow names this executor runs were registered now (at start, on stop, and every few heartbeats).
@@ -107,12 +109,15 @@ UPDATE tandem.executors SET heartbeat_at = '-infinity' WHERE executor_id = ? AND
 
 -- name: claimOrphans
 -- Recovery: take over RUNNING workflows whose executor is this one's previous incarnation (third parameter: this
--- executor's id at start, NULL afterwards) or another executor that has not sent a heartbeat within the timeout.
+-- executor's id at start, NULL afterwards) or another executor that has not sent a heartbeat within the timeout, or
+-- whose id has been taken by a new incarnation (a restart) since.
 -- This executor never claims its own live work (fourth parameter), even if its heartbeat was late. SKIP LOCKED lets several executors recover at once
--- without waiting on each other; each workflow is claimed by exactly one of them.
+-- without waiting on each other; each workflow is claimed by exactly one of them. Only workflows this executor's
+-- version can run (parameters: its version, twice, and its compatible LIKE patterns); one that has not run yet
+-- takes this version.
 UPDATE tandem.workflow_status w
    SET executor_id = ?, owner_incarnation = ?::uuid, owner_epoch = w.owner_epoch + 1, attempts = w.attempts + 1,
-       updated_at = now()
+       updated_at = now(), app_version = coalesce(w.app_version, ?)
  WHERE w.workflow_id IN (
         SELECT o.workflow_id
           FROM tandem.workflow_status o
@@ -123,7 +128,12 @@ UPDATE tandem.workflow_status w
                 OR (o.executor_id <> ?
                     AND NOT EXISTS (SELECT 1 FROM tandem.executors e
                                      WHERE e.executor_id = o.executor_id
-                                       AND e.heartbeat_at > now() - ?::interval)))
+                                       AND e.heartbeat_at > now() - ?::interval
+                                       -- an executor id restarted since (a redeploy) no longer runs the old
+                                       -- incarnation's work; if its new version cannot, another executor may
+                                       AND e.incarnation IS NOT DISTINCT FROM coalesce(o.owner_incarnation,
+                                                                                       e.incarnation))))
+           AND (o.app_version IS NULL OR o.app_version = ? OR o.app_version LIKE ANY (?::text[]))
          ORDER BY o.created_at
          LIMIT ?
            FOR UPDATE SKIP LOCKED)
@@ -189,12 +199,14 @@ FROM tandem.queues;
 UPDATE tandem.workflow_status w
    SET status = 'RUNNING', executor_id = ?, owner_incarnation = ?::uuid, owner_epoch = w.owner_epoch + 1,
        attempts = w.attempts + 1, started_at = now(), updated_at = now(),
-       deadline_at = coalesce(w.deadline_at, now() + w.timeout_ms * interval '1 millisecond')
+       deadline_at = coalesce(w.deadline_at, now() + w.timeout_ms * interval '1 millisecond'),
+       app_version = coalesce(w.app_version, ?)
   FROM (SELECT o.workflow_id
           FROM tandem.workflow_status o
          WHERE o.queue_name = ? AND o.status IN ('ENQUEUED', 'DELAYED')
            AND (o.not_before IS NULL OR o.not_before <= now())
            AND o.name = ANY (?::text[])
+           AND (o.app_version IS NULL OR o.app_version = ? OR o.app_version LIKE ANY (?::text[]))
          ORDER BY o.priority DESC, o.created_at
          LIMIT ?
            FOR UPDATE SKIP LOCKED) picked
@@ -214,7 +226,8 @@ FROM tandem.queues q WHERE q.name = ? FOR UPDATE;
 -- Included by the two limited claims: their parameters, and how many the global limits let them claim now.
 WITH params AS (
     SELECT ?::text AS queue, ?::text[] AS names, ?::int AS batch, ?::int AS concurrency, ?::int AS rate_limit,
-           ?::interval AS rate_period, ?::int AS partition_concurrency
+           ?::interval AS rate_period, ?::int AS partition_concurrency, ?::text AS app_version,
+           ?::text[] AS compatible
 ), quota AS (
     SELECT greatest(0, least(p.batch,
                coalesce(p.concurrency - (SELECT count(*) FROM tandem.workflow_status r
@@ -227,8 +240,8 @@ WITH params AS (
 -- name: claimQueuedLimited
 -- Second statement, for a queue without partition_concurrency: claims at most what the global limits leave free:
 -- concurrency minus what is RUNNING in the queue, and rate_limit minus the starts within rate_period. Parameters:
--- queue, names, batch size, concurrency, rate_limit, rate_period, partition_concurrency (unused), executor id,
--- incarnation.
+-- queue, names, batch size, concurrency, rate_limit, rate_period, partition_concurrency (unused), app version,
+-- compatible patterns, executor id, incarnation.
 -- include: claimQueue.quota
 ), picked AS (
     SELECT o.workflow_id
@@ -236,6 +249,7 @@ WITH params AS (
     WHERE o.queue_name = p.queue AND o.status IN ('ENQUEUED', 'DELAYED')
       AND (o.not_before IS NULL OR o.not_before <= now())
       AND o.name = ANY (p.names)
+      AND (o.app_version IS NULL OR o.app_version = p.app_version OR o.app_version LIKE ANY (p.compatible))
     ORDER BY o.priority DESC, o.created_at
     LIMIT (SELECT n FROM quota)
     FOR UPDATE OF o SKIP LOCKED
@@ -243,7 +257,8 @@ WITH params AS (
 UPDATE tandem.workflow_status w
    SET status = 'RUNNING', executor_id = ?, owner_incarnation = ?::uuid, owner_epoch = w.owner_epoch + 1,
        attempts = w.attempts + 1, started_at = now(), updated_at = now(),
-       deadline_at = coalesce(w.deadline_at, now() + w.timeout_ms * interval '1 millisecond')
+       deadline_at = coalesce(w.deadline_at, now() + w.timeout_ms * interval '1 millisecond'),
+       app_version = coalesce(w.app_version, (SELECT p.app_version FROM params p))
   FROM picked
  WHERE w.workflow_id = picked.workflow_id
 RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owner_epoch, w.traceparent,
@@ -252,7 +267,7 @@ RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owne
 -- name: claimQueuedPartitioned
 -- Second statement, for a queue with partition_concurrency: as claimQueuedLimited, and per partition key at most
 -- that many RUNNING (a NULL key is one partition of its own). Parameters: queue, names, batch size, concurrency,
--- rate_limit, rate_period, partition_concurrency, executor id, incarnation. Window functions cannot take row locks,
+-- rate_limit, rate_period, partition_concurrency, app version, compatible patterns, executor id, incarnation. Window functions cannot take row locks,
 -- so the rows chosen are locked in a step of their own, skipping those locked elsewhere.
 -- include: claimQueue.quota
 ), running_by_key AS (
@@ -270,6 +285,7 @@ RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owne
     WHERE o.queue_name = p.queue AND o.status IN ('ENQUEUED', 'DELAYED')
       AND (o.not_before IS NULL OR o.not_before <= now())
       AND o.name = ANY (p.names)
+      AND (o.app_version IS NULL OR o.app_version = p.app_version OR o.app_version LIKE ANY (p.compatible))
 ), chosen AS (
     SELECT c.workflow_id
     FROM candidates c, params p
@@ -287,7 +303,8 @@ RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owne
 UPDATE tandem.workflow_status w
    SET status = 'RUNNING', executor_id = ?, owner_incarnation = ?::uuid, owner_epoch = w.owner_epoch + 1,
        attempts = w.attempts + 1, started_at = now(), updated_at = now(),
-       deadline_at = coalesce(w.deadline_at, now() + w.timeout_ms * interval '1 millisecond')
+       deadline_at = coalesce(w.deadline_at, now() + w.timeout_ms * interval '1 millisecond'),
+       app_version = coalesce(w.app_version, (SELECT p.app_version FROM params p))
   FROM picked
  WHERE w.workflow_id = picked.workflow_id AND w.status IN ('ENQUEUED', 'DELAYED')
 RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owner_epoch, w.traceparent,
@@ -312,6 +329,13 @@ SELECT tandem.cancel_workflow(?);
 
 -- name: resumeWorkflow
 SELECT tandem.resume_workflow(?);
+
+-- name: setWorkflowVersion
+SELECT tandem.set_workflow_version(?, ?);
+
+-- name: strandedCount
+-- For the maintenance thread's warning: how many workflows no live executor can run (view tandem.stranded).
+SELECT count(*), string_agg(DISTINCT s.name, ', ') FROM tandem.stranded s;
 
 -- name: sendMessage
 SELECT tandem.send_message(?, ?::jsonb, ?, ?);

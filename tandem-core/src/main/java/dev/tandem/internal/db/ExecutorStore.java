@@ -26,13 +26,13 @@ public final class ExecutorStore {
         this.engine = engine;
         for (String name : List.of("registerExecutor", "registerNames", "heartbeat", "expireExecutor", "claimOrphans",
                 "ownedRunning", "reclaimOwned", "forgetDeadExecutors", "failUnknownWorkflows", "unknownWaiting",
-                "expireDeadlines")) {
+                "expireDeadlines", "strandedCount")) {
             queries.get(name); // fail at start, not mid-run, if the packaged SQL is incomplete
         }
     }
 
-    public void registerExecutor(String executorId, UUID incarnation, String hostname, long pid, List<String> names)
-            throws SQLException {
+    public void registerExecutor(String executorId, UUID incarnation, String hostname, long pid, List<String> names,
+            AppVersion version) throws SQLException {
         try (Connection conn = engine.getConnection();
                 PreparedStatement ps = conn.prepareStatement(queries.get("registerExecutor"))) {
             ps.setString(1, executorId);
@@ -40,6 +40,8 @@ public final class ExecutorStore {
             ps.setString(3, hostname);
             ps.setLong(4, pid);
             ps.setArray(5, conn.createArrayOf("text", names.toArray()));
+            ps.setString(6, version.version());
+            ps.setArray(7, conn.createArrayOf("text", version.likePatterns()));
             ps.executeUpdate();
         }
         registerNames(names);
@@ -89,16 +91,20 @@ public final class ExecutorStore {
      * @param previousIncarnation this executor's id when recovering its own previous incarnation (at start), else null
      */
     public List<ClaimedRow> claimOrphans(String executorId, UUID incarnation, List<String> names,
-            @Nullable String previousIncarnation, Duration executorTimeout, int limit) throws SQLException {
+            @Nullable String previousIncarnation, Duration executorTimeout, AppVersion version, int limit)
+            throws SQLException {
         try (Connection conn = engine.getConnection();
                 PreparedStatement ps = conn.prepareStatement(queries.get("claimOrphans"))) {
             ps.setString(1, executorId);
             ps.setString(2, incarnation.toString());
-            ps.setArray(3, conn.createArrayOf("text", names.toArray()));
-            ps.setString(4, previousIncarnation);
-            ps.setString(5, executorId);
-            ps.setString(6, interval(executorTimeout));
-            ps.setInt(7, limit);
+            ps.setString(3, version.version());
+            ps.setArray(4, conn.createArrayOf("text", names.toArray()));
+            ps.setString(5, previousIncarnation);
+            ps.setString(6, executorId);
+            ps.setString(7, interval(executorTimeout));
+            ps.setString(8, version.version());
+            ps.setArray(9, conn.createArrayOf("text", version.likePatterns()));
+            ps.setInt(10, limit);
             return Rows.claimed(ps);
         }
     }
@@ -163,6 +169,18 @@ public final class ExecutorStore {
     }
 
     /** Waiting workflows per name that no executor alive within {@code alive} runs. */
+    /** How many workflows no live executor can run (view tandem.stranded), and their names; 0 and null if none. */
+    public record Stranded(long count, @Nullable String names) {}
+
+    public Stranded stranded() throws SQLException {
+        try (Connection conn = engine.getConnection();
+                PreparedStatement ps = conn.prepareStatement(queries.get("strandedCount"));
+                ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return new Stranded(rs.getLong(1), rs.getString(2));
+        }
+    }
+
     public java.util.Map<String, Long> unknownWaiting(Duration alive) throws SQLException {
         try (Connection conn = engine.getConnection();
                 PreparedStatement ps = conn.prepareStatement(queries.get("unknownWaiting"))) {

@@ -107,16 +107,20 @@ public final class QueueStore {
 
     /** Moves up to {@code limit} waiting workflows of {@code queue} to RUNNING under {@code executorId}. */
     public List<ClaimedRow> claimQueued(String executorId, UUID incarnation, QueueRow queue, List<String> names,
-            int limit) throws SQLException {
+            AppVersion version, int limit) throws SQLException {
         try (Connection conn = engine.getConnection()) {
             Array nameArray = conn.createArrayOf("text", names.toArray());
+            Array compatible = conn.createArrayOf("text", version.likePatterns());
             if (!queue.limitedGlobally()) {
                 try (PreparedStatement ps = conn.prepareStatement(queries.get("claimQueued"))) {
                     ps.setString(1, executorId);
                     ps.setString(2, incarnation.toString());
-                    ps.setString(3, queue.name());
-                    ps.setArray(4, nameArray);
-                    ps.setInt(5, limit);
+                    ps.setString(3, version.version());
+                    ps.setString(4, queue.name());
+                    ps.setArray(5, nameArray);
+                    ps.setString(6, version.version());
+                    ps.setArray(7, compatible);
+                    ps.setInt(8, limit);
                     return Rows.claimed(ps);
                 }
             }
@@ -148,8 +152,10 @@ public final class QueueStore {
                     ps.setObject(5, rateLimit, java.sql.Types.INTEGER);
                     ps.setString(6, ratePeriod);
                     ps.setObject(7, partitionConcurrency, java.sql.Types.INTEGER);
-                    ps.setString(8, executorId);
-                    ps.setString(9, incarnation.toString());
+                    ps.setString(8, version.version());
+                    ps.setArray(9, compatible);
+                    ps.setString(10, executorId);
+                    ps.setString(11, incarnation.toString());
                     rows = Rows.claimed(ps);
                 }
                 conn.commit();

@@ -51,7 +51,7 @@ public final class SystemDatabase {
             throw new IllegalStateException("insertTransactionCheckpoints must have exactly two parameters");
         }
         for (String name : List.of("insertTransactionCheckpoints", "loadSteps", "loadStep", "cancelWorkflow",
-                "resumeWorkflow", "sendMessage", "loadWorkflow", "takeMessage", "setEvent", "getEvent", "writeStream",
+                "resumeWorkflow", "setWorkflowVersion", "sendMessage", "loadWorkflow", "takeMessage", "setEvent", "getEvent", "writeStream",
                 "readStream", "workflowState", "startChild", "cancelWorkflowTree", "countAttempt", "existingChild")) {
             queries.get(name); // fail at start, not mid-run, if the packaged SQL is incomplete
         }

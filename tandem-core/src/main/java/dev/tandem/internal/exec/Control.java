@@ -33,6 +33,21 @@ public final class Control {
         }
     }
 
+    /** Moves a workflow to another application version, or to none (any version may run it). */
+    public void setVersion(String workflowId, @Nullable String appVersion) {
+        if (workflowId == null || workflowId.isBlank()) {
+            throw new IllegalArgumentException("workflowId must not be null or blank");
+        }
+        if (appVersion != null && appVersion.isBlank()) {
+            throw new IllegalArgumentException("appVersion must not be blank; pass null to let any version run it");
+        }
+        try {
+            db.control("setWorkflowVersion", workflowId, appVersion);
+        } catch (SQLException e) {
+            throw controlFailure("set the version of", workflowId, e);
+        }
+    }
+
     public void send(String workflowId, @Nullable String topic, Object message, @Nullable String idempotencyKey) {
         if (workflowId == null || workflowId.isBlank()) {
             throw new IllegalArgumentException("workflowId must not be null or blank");

@@ -5,6 +5,7 @@ import dev.tandem.TandemException;
 import dev.tandem.WorkflowFunction;
 import dev.tandem.WorkflowHandle;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.tandem.internal.db.AppVersion;
 import dev.tandem.internal.db.EnginePool;
 import dev.tandem.internal.db.Json;
 import dev.tandem.internal.db.Migrator;
@@ -66,6 +67,7 @@ public final class Engine implements AutoCloseable {
     private final Instrumentation instrumentation;
     private final UUID incarnation = UUID.randomUUID();
     private final Map<String, RegisteredWorkflow<?, ?>> registry = new ConcurrentHashMap<>();
+    private volatile @Nullable AppVersion appVersion;
     private final ClassLoader classLoader;
     private volatile State state = State.NEW;
     private @Nullable GroupCommitter committer;
@@ -258,6 +260,10 @@ public final class Engine implements AutoCloseable {
         } else {
             Migrator.verify(db.dataSource());
         }
+        appVersion = new AppVersion(config.appVersion() != null ? config.appVersion()
+                : AppVersions.derive(registry.values()), config.compatibleWith());
+        log.info("Tandem executor '{}' runs application version {}{}", config.executorId(), appVersion.version(),
+                appVersion.compatibleWith().isEmpty() ? "" : " (and versions " + appVersion.compatibleWith() + ")");
         try {
             registerExecutor();
         } catch (SQLException e) {
@@ -285,7 +291,7 @@ public final class Engine implements AutoCloseable {
         maintenance.recoverPreviousIncarnation(); // our previous incarnation's work first
         maintenance.start();
         if (!registry.isEmpty()) {
-            QueueWorker worker = new QueueWorker(db, config.executorId(), incarnation, workflowNames(),
+            QueueWorker worker = new QueueWorker(db, config.executorId(), incarnation, appVersion(), workflowNames(),
                     config.pollInterval(), config.maxConcurrentWorkflows(), executions::runningInQueue,
                     new QueueWorker.Sink() {
                         @Override
@@ -325,7 +331,16 @@ public final class Engine implements AutoCloseable {
     /** Registers this executor (and the workflow names it runs) in tandem.executors. */
     void registerExecutor() throws SQLException {
         db.executors().registerExecutor(config.executorId(), incarnation, hostname(), ProcessHandle.current().pid(),
-                workflowNames());
+                workflowNames(), appVersion());
+    }
+
+    /** This executor's application version: configured, or derived at start from the registered workflows. */
+    public AppVersion appVersion() {
+        AppVersion version = appVersion;
+        if (version == null) {
+            throw new IllegalStateException("the application version is known once the engine has started");
+        }
+        return version;
     }
 
     private static String hostname() {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tandem.internal.db.QueueStore.QueueRow;
 import dev.tandem.internal.observe.Telemetry;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
@@ -24,4 +25,6 @@ public record EngineConfig(
         Duration pollInterval,
         Duration unknownWorkflowTimeout,
         @Nullable Duration retention,
-        Telemetry telemetry) {}
+        Telemetry telemetry,
+        @Nullable String appVersion,
+        List<String> compatibleWith) {}

@@ -155,6 +155,12 @@ final class Maintenance {
         db.executors().unknownWaiting(alive).forEach((name, count) -> log.warn("{} workflows named '{}' are waiting, but no running"
                 + " executor has registered that name; they fail after {} unless one does", count, name,
                 config.unknownWorkflowTimeout()));
+        var stranded = db.executors().stranded();
+        if (stranded.count() > 0) {
+            log.warn("{} workflows ({}) cannot be run by any live executor: their application version is not running;"
+                    + " see view tandem.stranded, and move them with tandem.set_workflow_version, fork or cancel them",
+                    stranded.count(), stranded.names());
+        }
     }
 
     /**
@@ -187,7 +193,7 @@ final class Maintenance {
             List<ClaimedRow> claimed;
             try {
                 claimed = db.executors().claimOrphans(config.executorId(), engine.incarnation(), names, previousIncarnation,
-                        config.executorTimeout(), RECOVERY_BATCH);
+                        config.executorTimeout(), engine.appVersion(), RECOVERY_BATCH);
             } catch (SQLException e) {
                 throw new TandemException("recovery failed: " + e.getMessage(), e);
             }

@@ -1,5 +1,6 @@
 package dev.tandem.internal.exec;
 
+import dev.tandem.internal.db.AppVersion;
 import dev.tandem.internal.db.QueueListener;
 import dev.tandem.internal.db.Rows.ClaimedRow;
 import dev.tandem.internal.db.SqlErrors;
@@ -37,6 +38,7 @@ final class QueueWorker implements Runnable {
     private final SystemDatabase db;
     private final String executorId;
     private final java.util.UUID incarnation;
+    private final AppVersion version;
     private final List<String> names;
     private final Duration pollInterval;
     private final int defaultWorkerConcurrency;
@@ -47,12 +49,13 @@ final class QueueWorker implements Runnable {
     private final ReentrantLock claiming = new ReentrantLock();
     private volatile Map<String, QueueRow> queues = Map.of();
 
-    QueueWorker(SystemDatabase db, String executorId, java.util.UUID incarnation, List<String> names,
-            Duration pollInterval,
+    QueueWorker(SystemDatabase db, String executorId, java.util.UUID incarnation, AppVersion version,
+            List<String> names, Duration pollInterval,
             int defaultWorkerConcurrency, ToIntFunction<String> runningInQueue, Sink sink) {
         this.db = db;
         this.executorId = executorId;
         this.incarnation = incarnation;
+        this.version = version;
         this.names = List.copyOf(names);
         this.pollInterval = pollInterval;
         this.defaultWorkerConcurrency = defaultWorkerConcurrency;
@@ -150,7 +153,8 @@ final class QueueWorker implements Runnable {
             if (free <= 0) {
                 return;
             }
-            List<ClaimedRow> claimed = db.queues().claimQueued(executorId, incarnation, queue, names, Math.min(free, CLAIM_BATCH));
+            List<ClaimedRow> claimed = db.queues().claimQueued(executorId, incarnation, queue, names, version,
+                    Math.min(free, CLAIM_BATCH));
             for (ClaimedRow row : claimed) {
                 sink.run(row, queue.name());
             }
