@@ -182,6 +182,18 @@ public final class Operations {
         return actions.fork("restart", workflowId, 1, newWorkflowId, null, actor);
     }
 
+    /**
+     * Moves a workflow to application version {@code appVersion} (SQL {@code tandem.set_workflow_version}), or with
+     * null lets any executor that registered its name run it: for stranded workflows (stuck reason STRANDED), at the
+     * operator's risk — the new code replays their recorded checkpoints.
+     */
+    public ActionResult setVersion(String workflowId, @Nullable String appVersion, Actor actor) {
+        requireId(workflowId);
+        requireOptional("app version", appVersion);
+        requireActor(actor);
+        return actions.setVersion(workflowId, appVersion, actor);
+    }
+
     /** Sends a message to a workflow (SQL {@code tandem.send_message}); with an idempotency key, once. */
     public ActionResult send(String workflowId, @Nullable String topic, JsonNode message,
             @Nullable String idempotencyKey, Actor actor) {

@@ -21,7 +21,7 @@
 -- name: workflowColumns
 SELECT w.workflow_id, w.name, w.status, w.queue_name, w.executor_id, w.attempts, w.created_at, w.updated_at,
        w.started_at, w.parent_workflow_id, w.forked_from, w.deadline_at, w.waiting_reason, w.input::text,
-       w.output::text
+       w.output::text, w.app_version
 
 -- name: workflows.page
 -- Newest first, from the cursor on (the creation time and id of the last row of the previous page): keyset paging
@@ -103,6 +103,12 @@ SELECT tandem.fork_workflow(?, ?, ?, ?);
 -- A fork made before under the same new id, for idempotent repeats: its source and whether it exists.
 SELECT w.forked_from FROM tandem.workflow_status w WHERE w.workflow_id = ?;
 
+-- name: action.setVersion
+SELECT tandem.set_workflow_version(?, ?);
+
+-- name: action.version
+SELECT w.app_version FROM tandem.workflow_status w WHERE w.workflow_id = ?;
+
 -- name: action.send
 SELECT tandem.send_message(?, ?::jsonb, ?, ?);
 
@@ -166,7 +172,7 @@ SELECT n.name, q.name IS NOT NULL, q.concurrency, q.worker_concurrency, q.rate_l
 SELECT e.executor_id, e.hostname, e.pid, e.started_at,
        CASE WHEN isfinite(e.heartbeat_at) THEN e.heartbeat_at END,
        CASE WHEN isfinite(e.heartbeat_at) THEN extract(epoch FROM now() - e.heartbeat_at)::float8 END,
-       e.workflow_names
+       e.workflow_names, e.app_version
   FROM tandem.executors e
  ORDER BY e.heartbeat_at DESC, e.executor_id;
 
@@ -235,6 +241,12 @@ SELECT 'NO_PROGRESS',
    -- a durable sleep records its wake-up time (epoch milliseconds) when it starts: sleeping is not stuck
    AND NOT (p.last_kind = 'SLEEP' AND p.last_output IS NOT NULL
             AND to_timestamp((p.last_output #>> '{}')::bigint / 1000.0) > now())
+UNION ALL
+-- its name is registered by a live executor, but no live executor runs its version (a deploy retired it)
+SELECT 'STRANDED', s.reason, w.workflow_id, w.name, w.status, w.queue_name, w.executor_id, w.created_at, w.updated_at
+  FROM tandem.stranded s
+  JOIN tandem.workflow_status w ON w.workflow_id = s.workflow_id
+ WHERE s.reason LIKE 'no live executor runs version %'
 UNION ALL
 SELECT 'PAST_DEADLINE', 'its timeout passed at ' || w.deadline_at, w.workflow_id, w.name, w.status, w.queue_name,
        w.executor_id, w.created_at, w.deadline_at

@@ -192,6 +192,23 @@ class AdminActionsTest {
     }
 
     @Test
+    void setVersionMovesAWorkflowAndIsAudited() {
+        db.execute("INSERT INTO tandem.workflow_status (workflow_id, name, status, app_version)"
+                + " VALUES ('versioned', 'flaky', 'CANCELLED', '0.1')");
+        Response r = operator.post("/api/v1/workflows/versioned/set-version", "{\"app_version\": \"0.2\"}");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.body().path("outcome").asText()).isEqualTo("moved from version 0.1 to 0.2");
+        assertThat(operator.get("/api/v1/workflows/versioned").body().path("app_version").asText()).isEqualTo("0.2");
+        assertThat(operator.post("/api/v1/workflows/versioned/set-version", "{\"app_version\": null}").body()
+                .path("outcome").asText()).isEqualTo("moved from version 0.2 to (any)");
+        assertThat(operator.post("/api/v1/workflows/versioned/set-version", "{}").status()).isEqualTo(400);
+        assertThat(viewer.post("/api/v1/workflows/versioned/set-version", "{\"app_version\": \"1\"}").status())
+                .isEqualTo(403);
+        assertThat(db.queryLong("SELECT count(*) FROM tandem.audit_log WHERE action = 'workflow.set-version'"))
+                .isEqualTo(2);
+    }
+
+    @Test
     void aBulkActionNeedsAFilter() {
         Response r = operator.post("/api/v1/workflows/bulk/cancel", "{\"filter\": {}}");
         assertThat(r.status()).isEqualTo(400);

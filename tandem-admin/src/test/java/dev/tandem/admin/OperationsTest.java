@@ -97,6 +97,27 @@ class OperationsTest {
     }
 
     @Test
+    void aWorkflowWhoseVersionNoLiveExecutorRunsIsStrandedUntilMoved() {
+        // the fixture's executor runs "charge" at its own (derived) version; this one was first run by version 0.1
+        db.execute("INSERT INTO tandem.workflow_status (workflow_id, name, status, queue_name, app_version)"
+                + " VALUES ('from-0.1', 'charge', 'ENQUEUED', 'serial-other', '0.1')");
+        StuckWorkflow stranded = ops.stuck(100).stream().filter(s -> s.workflowId().equals("from-0.1")).findFirst()
+                .orElseThrow();
+        assertThat(stranded.reason()).isEqualTo("STRANDED");
+        assertThat(stranded.detail()).startsWith("no live executor runs version 0.1 of workflow 'charge' (live: ");
+        assertThat(ops.workflow("from-0.1").orElseThrow().workflow().appVersion()).isEqualTo("0.1");
+
+        Actor ada = new Actor("ada", "test");
+        var moved = ops.setVersion("from-0.1", fixture.tandem.appVersion(), ada);
+        assertThat(moved.changed()).isTrue();
+        assertThat(moved.outcome()).isEqualTo("moved from version 0.1 to " + fixture.tandem.appVersion());
+        assertThat(ops.stuck(100)).noneMatch(s -> s.workflowId().equals("from-0.1"));
+        assertThat(ops.setVersion("from-0.1", fixture.tandem.appVersion(), ada).changed()).isFalse();
+        assertThatThrownBy(() -> ops.setVersion("from-0.1", " ", ada)).isInstanceOf(IllegalArgumentException.class);
+        db.execute("DELETE FROM tandem.workflow_status WHERE workflow_id = 'from-0.1'");
+    }
+
+    @Test
     void healthWithoutAnEngineChecksTheSchema() {
         assertThat(ops.health(null, java.time.Duration.ofSeconds(30)).status()).isEqualTo("UP");
         assertThat(ops.health("no-such-executor", java.time.Duration.ofSeconds(30)).problem())

@@ -80,10 +80,10 @@ final class ClusterCommands {
             Style st = s.style();
             Table table = new Table(st).column("EXECUTOR", 32).column("STATE", 7,
                     (padded, raw) -> raw.equals("alive") ? st.green(padded) : raw.equals("dead") ? st.red(padded) : padded)
-                    .column("HOST", 24).number("PID").column("HEARTBEAT", 10).column("STARTED", 10).number("RUNNING")
+                    .column("VERSION", 16).column("HOST", 24).number("PID").column("HEARTBEAT", 10).column("STARTED", 10).number("RUNNING")
                     .column("WORKFLOWS", 50);
             for (ExecutorRow e : executors) {
-                table.row(e.executorId(), e.state(), e.hostname(), e.pid(),
+                table.row(e.executorId(), e.state(), e.appVersion(), e.hostname(), e.pid(),
                         Text.age(e.heartbeatAt(), s.now()), Text.age(e.startedAt(), s.now()), e.running(),
                         String.join(", ", e.workflowNames()));
             }

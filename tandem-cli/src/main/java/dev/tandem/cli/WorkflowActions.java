@@ -129,6 +129,28 @@ final class WorkflowActions {
         }
     }
 
+    @Command(name = "set-version", description = "Move a workflow to another application version, so that executors"
+            + " of that version run it (for STRANDED workflows; the new code replays its recorded checkpoints)",
+            footer = {"", "Examples:", "  tandem workflows set-version order-42 --app-version 2026.12.0",
+                "  tandem workflows set-version order-42 --any-version"})
+    static final class SetVersion extends OnOne {
+        @picocli.CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
+        Target target;
+
+        static final class Target {
+            @Option(names = "--app-version", paramLabel = "VERSION", description = "The version to move it to")
+            @Nullable String version;
+
+            @Option(names = "--any-version", description = "Let any executor that runs its name run it")
+            boolean any;
+        }
+
+        @Override
+        ActionResult act() {
+            return ops().setVersion(workflowId, target.any ? null : target.version, actor.actor());
+        }
+    }
+
     /** A bulk action: the filter (which must set something), --dry-run, who acts. */
     abstract static class Bulk extends BaseCommand.WithDatabase {
         @Mixin

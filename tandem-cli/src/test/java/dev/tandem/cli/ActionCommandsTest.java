@@ -58,6 +58,24 @@ class ActionCommandsTest {
     }
 
     @Test
+    void setVersionMovesAStrandedWorkflowAndSaysWhenNothingChanges() {
+        db.execute("INSERT INTO tandem.workflow_status (workflow_id, name, status, queue_name, app_version)"
+                + " VALUES ('old-code', 'retired', 'CANCELLED', 'default', '0.9')");
+        CliRun moved = tandem("workflows", "set-version", "old-code", "--app-version", "1.0");
+        assertThat(moved.code()).as(moved.toString()).isZero();
+        assertThat(moved.out()).startsWith("old-code: moved from version 0.9 to 1.0");
+        assertThat(db.queryString("SELECT app_version FROM tandem.workflow_status WHERE workflow_id = 'old-code'"))
+                .isEqualTo("1.0");
+        assertThat(tandem("workflows", "set-version", "old-code", "--app-version", "1.0").out())
+                .contains("already at version 1.0", "(no change)");
+        assertThat(tandem("workflows", "set-version", "old-code", "--any-version").out())
+                .contains("moved from version 1.0 to (any)");
+        assertThat(audited("workflow.set-version", "old-code")).isEqualTo(2);
+        assertThat(tandem("workflows", "set-version", "old-code").code()).isEqualTo(2);
+        assertThat(tandem("workflows", "set-version", "no-such", "--any-version").code()).isEqualTo(1);
+    }
+
+    @Test
     void cancelAndResumeWithAnActorAndJson() {
         CliRun cancel = tandem("workflows", "cancel", "nap-1", "--actor", "ada", "--json");
         assertThat(cancel.code()).as(cancel.toString()).isZero();

@@ -114,6 +114,35 @@ public final class OpsActions {
         });
     }
 
+    /** Moves a workflow to another application version (null: any); a no-op when it has that version already. */
+    public ActionResult setVersion(String id, @Nullable String version, Actor actor) {
+        return inTransaction("set the version of workflow '" + id + "'", conn -> {
+            String status = lock(conn, id).status;
+            String before;
+            try (PreparedStatement ps = conn.prepareStatement(store.sql("action.version"))) {
+                ps.setString(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    before = rs.getString(1);
+                }
+            }
+            if (java.util.Objects.equals(before, version)) {
+                return new ActionResult("set-version", id, false, "already at version " + describe(version), status,
+                        null);
+            }
+            call(conn, "action.setVersion", id, version);
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("from", before);
+            details.put("to", version);
+            return finish(conn, actor, "workflow.set-version", id, details, new ActionResult("set-version", id, true,
+                    "moved from version " + describe(before) + " to " + describe(version), status, null));
+        });
+    }
+
+    private static String describe(@Nullable String version) {
+        return version == null ? "(any)" : version;
+    }
+
     public ActionResult send(String id, @Nullable String topic, JsonNode message, @Nullable String idempotencyKey,
             Actor actor) {
         return inTransaction("send a message to workflow '" + id + "'", conn -> {

@@ -203,7 +203,7 @@ public final class OpsStore {
                 executors.add(new ExecutorRow(id, rs.getString(2), (Long) rs.getObject(3, Long.class),
                         instant(rs, 4), nullableInstant(rs, 5), age, state, alive,
                         byName.values().stream().mapToLong(Long::longValue).sum(), byName,
-                        names == null ? List.of() : Arrays.asList((String[]) names.getArray())));
+                        names == null ? List.of() : Arrays.asList((String[]) names.getArray()), rs.getString(8)));
             }
         }
         return executors;
@@ -335,7 +335,8 @@ public final class OpsStore {
                 rows.add(new WorkflowRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
                         rs.getString(5), rs.getInt(6), instant(rs, 7), instant(rs, 8), nullableInstant(rs, 9),
                         rs.getString(10), rs.getString(11), nullableInstant(rs, 12), rs.getString(13),
-                        tree(rs.getString(14)), tree(rs.getString(15)), error(tree(rs.getString(16))), false));
+                        rs.getString(16), tree(rs.getString(14)), tree(rs.getString(15)),
+                        error(tree(rs.getString(17))), false));
             }
         }
         return rows;

@@ -9,7 +9,7 @@ import org.jspecify.annotations.Nullable;
  * An executor (an engine process) as registered in {@code tandem.executors}. {@code state} is {@code alive} while its
  * heartbeat is fresher than the dead-after threshold, {@code stopped} after an orderly shutdown (its heartbeat is then
  * null), else {@code dead}; what it runs now (RUNNING workflows it owns, per workflow name) and the workflow names it
- * registered.
+ * registered, and the application version it runs.
  */
 public record ExecutorRow(
         String executorId,
@@ -22,4 +22,5 @@ public record ExecutorRow(
         boolean alive,
         long running,
         Map<String, Long> runningByName,
-        List<String> workflowNames) {}
+        List<String> workflowNames,
+        @Nullable String appVersion) {}

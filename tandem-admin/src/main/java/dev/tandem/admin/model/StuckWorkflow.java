@@ -14,6 +14,8 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code NO_PROGRESS}: it is RUNNING on a live executor but no checkpoint was written for longer than the
  *       threshold, and it is not in a durable sleep: a {@code recv} whose message never came, a child that does not
  *       end, or a step that hangs ({@code detail} says which messages are unconsumed and what the last step was);
+ *   <li>{@code STRANDED}: live executors run its name, but none runs its application version (a deploy retired
+ *       it): move it to a version ({@code tandem.set_workflow_version}), fork it onto the new code, or cancel it;
  *   <li>{@code PAST_DEADLINE}: its timeout passed and it has not ended yet.
  * </ul>
  */

@@ -766,6 +766,7 @@
         ['Queue', w.queue_name || '—'],
         ['Executor', w.executor_id ? link('#/workflows?executor=' + encodeURIComponent(w.executor_id), w.executor_id) : '—'],
         ['Attempts', String(w.attempts)],
+        ['Version', w.app_version || '—'],
         ['Created', fmtTime(w.created_at)],
         w.started_at ? ['Started', fmtTime(w.started_at)] : null,
         ['Updated', fmtTime(w.updated_at)],
@@ -942,6 +943,16 @@
             body: h('p', null, 'Starts a new workflow with the same input, from the first step. This one stays as it is.'),
           }) }, 'Restart'));
       }
+      if (w.status !== 'SUCCESS') {
+        const version = h('input', { type: 'text', id: 'set-version', placeholder: 'empty: any version may run it' });
+        version.value = w.app_version || '';
+        buttons.push(h('button', { type: 'button', class: 'btn', dataset: { action: 'set-version' },
+          onclick: () => act('set-version', () => ({ app_version: version.value.trim() || null }), {
+            title: 'Move to another application version', ok: 'Set version',
+            body: [h('p', null, 'Executors of that version will run it, replaying its recorded steps with their code. Use it for a stranded workflow whose version no longer runs, if the new code follows its history.'),
+              h('label', { class: 'field' }, 'Application version', version)],
+          }) }, 'Set version…'));
+      }
       if (!FINAL.has(w.status)) {
         const topic = h('input', { type: 'text', id: 'send-topic', placeholder: '(default topic)' });
         const message = h('textarea', { id: 'send-message', spellcheck: 'false' });
@@ -1012,12 +1023,13 @@
 
   function executorsView(root, route, current) {
     return pageWithRefresh(root, current, 'Executors', 'Engine processes and their heartbeats.', () => api('GET', 'executors'), executors =>
-      simpleTable(['Executor', 'State', 'Host', ['PID', 'num'], ['Heartbeat', 'num'], 'Started', ['Running', 'num'], 'Running now', 'Registered workflows'],
+      simpleTable(['Executor', 'State', 'Version', 'Host', ['PID', 'num'], ['Heartbeat', 'num'], 'Started', ['Running', 'num'], 'Running now', 'Registered workflows'],
         executors, e => h('tr', null,
           h('td', { class: 'mono' }, link('#/workflows?executor=' + encodeURIComponent(e.executor_id), e.executor_id)),
-          h('td', null, h('span', { class: 'badge ' + (e.alive ? 'b-ok' : 'b-bad') }, e.alive ? 'live' : 'dead')),
+          h('td', null, h('span', { class: 'badge ' + (e.alive ? 'b-ok' : e.state === 'stopped' ? 'b-muted' : 'b-bad') }, e.alive ? 'live' : e.state)),
+          h('td', { class: 'mono' }, orDash(e.app_version)),
           h('td', null, orDash(e.hostname)), num(e.pid),
-          h('td', { class: 'num nowrap' + (e.alive ? '' : ' err') }, fmtDuration(e.heartbeat_age_seconds * 1000) + ' ago'),
+          h('td', { class: 'num nowrap' + (e.state === 'dead' ? ' err' : '') }, e.heartbeat_age_seconds === null ? '—' : fmtDuration(e.heartbeat_age_seconds * 1000) + ' ago'),
           timeCell(e.started_at),
           h('td', { class: 'num' }, e.running ? link('#/workflows?status=RUNNING&executor=' + encodeURIComponent(e.executor_id), String(e.running)) : '0'),
           h('td', null, h('div', { class: 'kv-list' }, Object.entries(e.running_by_name || {}).map(([n, c]) => h('span', { class: 'tag' }, n + ' × ' + c)))),

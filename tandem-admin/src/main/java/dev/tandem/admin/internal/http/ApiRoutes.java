@@ -169,6 +169,15 @@ final class ApiRoutes {
                 body.allowOnly("new_workflow_id");
                 yield ops.restart(id, body.text("new_workflow_id"), actor);
             }
+            case "set-version" -> {
+                body.allowOnly("app_version");
+                JsonNode version = body.node("app_version");
+                if (version == null) {
+                    throw new IllegalArgumentException("set-version needs 'app_version' in the body: a version such"
+                            + " as \"2026.12.0\", or null to let any version run it");
+                }
+                yield ops.setVersion(id, body.text("app_version"), actor);
+            }
             case "send" -> {
                 body.allowOnly("topic", "message", "idempotency_key");
                 JsonNode message = body.node("message");
