@@ -29,7 +29,9 @@ final class Demo {
                     + " = quote -> charge (transaction) -> notify-warehouse (step, at least once) -> ship (transaction)");
             try (Connection conn = DriverManager.getConnection(database.url())) {
                 long batchStart = System.nanoTime();
-                WorkerProcess worker = WorkerProcess.launch("worker #1", database.url());
+                java.nio.file.Path traceFile = options.trace()
+                        ? java.nio.file.Files.createTempFile("tandem-demo-trace", ".tsv") : null;
+                WorkerProcess worker = WorkerProcess.launch("worker #1", database.url(), traceFile);
                 if (options.crash()) {
                     long crashAt = Math.max(1, Math.round(orders * CRASH_POINT));
                     if (!awaitPayments(conn, worker, crashAt)) {
@@ -41,7 +43,7 @@ final class Demo {
                             + countPayments(conn) + " of " + orders + " orders paid, " + atCrash.succeeded()
                             + " workflows finished, " + atCrash.running() + " in flight, "
                             + (orders - atCrash.total()) + " not started");
-                    worker = WorkerProcess.launch("worker #2", database.url());
+                    worker = WorkerProcess.launch("worker #2", database.url(), traceFile);
                     System.out.println("restart: " + worker.name() + " (pid " + worker.pid() + ") uses the same"
                             + " executorId, so it resumes the " + atCrash.running() + " in-flight workflows at start");
                 }
@@ -57,7 +59,23 @@ final class Demo {
                 System.out.println();
                 summary.print(options.crash());
                 System.out.printf("total time: %.1f s%n", seconds(demoStart));
+                if (traceFile != null) {
+                    DemoTrace.print(traceFile, interruptedOrder(conn));
+                    java.nio.file.Files.deleteIfExists(traceFile);
+                }
                 return summary.exactlyOnce() ? 0 : 1;
+            }
+        }
+    }
+
+    /** A workflow the crash interrupted (recovered by the next worker), else the first one. */
+    private static String interruptedOrder(Connection conn) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement("SELECT workflow_id FROM tandem.workflow_status"
+                + " WHERE name = ? ORDER BY attempts DESC, created_at LIMIT 1")) {
+            ps.setString(1, OrderWorkflow.NAME);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getString(1);
             }
         }
     }

@@ -7,11 +7,16 @@ package dev.tandem.examples.orders;
  * @param orders how many orders the batch has
  * @param crash whether to kill the first worker partway through (the default)
  * @param help whether to print the usage and stop
+ * @param trace whether to trace the workers and print one interrupted order's trace
  */
-record DemoOptions(String databaseUrl, int orders, boolean crash, boolean help) {
+record DemoOptions(String databaseUrl, int orders, boolean crash, boolean help, boolean trace) {
+
+    DemoOptions(String databaseUrl, int orders, boolean crash, boolean help) {
+        this(databaseUrl, orders, crash, help, false);
+    }
 
     static final String USAGE = """
-            Usage: java -jar orders.jar [--database-url URL] [--orders N] [--no-crash]
+            Usage: java -jar orders.jar [--database-url URL] [--orders N] [--no-crash] [--trace]
                    java -jar orders.jar serve [--database-url URL]     (serve mode: see below)
 
             Tandem demo: a batch of orders is paid and the warehouse is notified, one durable
@@ -35,6 +40,8 @@ record DemoOptions(String databaseUrl, int orders, boolean crash, boolean help) 
               --orders N          how many orders to process (default 200)
               --no-crash          do not kill the worker; one worker processes the whole batch
               --crash             kill the worker partway through (the default)
+              --trace             trace the workers with OpenTelemetry and print the span tree of
+                                  one order the crash interrupted
               -h, --help          print this help
             """;
 
@@ -52,12 +59,14 @@ record DemoOptions(String databaseUrl, int orders, boolean crash, boolean help) 
         int orders = DEFAULT_ORDERS;
         boolean crash = true;
         boolean help = false;
+        boolean trace = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--database-url" -> databaseUrl = value(args, ++i, "--database-url");
                 case "--orders" -> orders = positiveInt(value(args, ++i, "--orders"), "--orders");
                 case "--crash" -> crash = true;
                 case "--no-crash" -> crash = false;
+                case "--trace" -> trace = true;
                 case "-h", "--help" -> help = true;
                 default -> throw new UsageException("unknown argument '" + args[i] + "'");
             }
@@ -66,7 +75,7 @@ record DemoOptions(String databaseUrl, int orders, boolean crash, boolean help) 
             throw new UsageException("--database-url must be a PostgreSQL JDBC URL starting with jdbc:postgresql:"
                     + " (was '" + databaseUrl + "')");
         }
-        return new DemoOptions(databaseUrl, orders, crash, help);
+        return new DemoOptions(databaseUrl, orders, crash, help, trace);
     }
 
     private static String value(String[] args, int index, String flag) throws UsageException {

@@ -32,6 +32,9 @@ final class OrderWorker {
     /** Enough for the request threads, the executions recovered at start, and Tandem's own needs. */
     private static final int POOL_SIZE = 2 * IN_FLIGHT + 4;
 
+    /** With --trace: each order's "request" is a span, as a web framework's instrumentation would make it. */
+    private static io.opentelemetry.api.trace.Tracer tracer;
+
     /** Set once the worker is told to stop: orders not begun yet are left for the next worker, quietly. */
     private static volatile boolean stopping;
 
@@ -51,7 +54,13 @@ final class OrderWorker {
         poolConfig.setPoolName("orders");
         // One pool for the application and Tandem: transactional steps run on a connection from it.
         try (HikariDataSource pool = new HikariDataSource(poolConfig)) {
-            Tandem tandem = Tandem.builder()
+            io.opentelemetry.sdk.OpenTelemetrySdk otel = DemoTrace.forWorker();
+            tracer = otel == null ? null : otel.getTracer("orders-demo");
+            Tandem.Builder builder = Tandem.builder();
+            if (otel != null) {
+                builder.openTelemetry(otel);
+            }
+            Tandem tandem = builder
                     .dataSource(pool)
                     .executorId(EXECUTOR_ID)
                     // Short intervals keep the demo snappy; the defaults (1 s and 10 s) suit production better.
@@ -95,13 +104,20 @@ final class OrderWorker {
         if (stopping) {
             return;
         }
-        try {
+        io.opentelemetry.api.trace.Span request = tracer == null ? null
+                : tracer.spanBuilder("POST /orders/" + orderId + "/process")
+                        .setSpanKind(io.opentelemetry.api.trace.SpanKind.SERVER).startSpan();
+        try (io.opentelemetry.context.Scope scope = request == null ? null : request.makeCurrent()) {
             processOrder.run(orderId, StartOptions.withId(OrderWorkflow.workflowId(orderId)));
         } catch (WorkflowFailedException e) {
             System.err.println(name + ": order " + orderId + " failed: " + e.getMessage());
         } catch (RuntimeException e) {
             if (!stopping) {
                 System.err.println(name + ": order " + orderId + ": " + e);
+            }
+        } finally {
+            if (request != null) {
+                request.end();
             }
         }
     }

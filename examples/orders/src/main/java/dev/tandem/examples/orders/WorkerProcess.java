@@ -17,6 +17,11 @@ final class WorkerProcess {
     }
 
     static WorkerProcess launch(String name, String databaseUrl) throws IOException {
+        return launch(name, databaseUrl, null);
+    }
+
+    /** With {@code traceFile}, the worker traces and appends its spans there (see {@link DemoTrace}). */
+    static WorkerProcess launch(String name, String databaseUrl, Path traceFile) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         // Logging settings given to the demo (-Dorg.slf4j.simpleLogger...) apply to the workers too.
@@ -29,6 +34,9 @@ final class WorkerProcess {
                 OrderWorker.COMMAND, "--name", name));
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().put(DemoDatabase.URL_VARIABLE, databaseUrl);
+        if (traceFile != null) {
+            builder.environment().put(DemoTrace.FILE_VARIABLE, traceFile.toString());
+        }
         // Output goes straight to our terminal; stdin stays a pipe, which the worker runs until it closes.
         builder.redirectOutput(ProcessBuilder.Redirect.INHERIT);
         builder.redirectError(ProcessBuilder.Redirect.INHERIT);

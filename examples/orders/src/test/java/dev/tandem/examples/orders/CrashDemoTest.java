@@ -14,7 +14,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The crash demo's full run: a worker JVM (started from the test class path) is killed with SIGKILL partway through,
- * a second one finishes the batch, and every order is still charged exactly once.
+ * a second one finishes the batch, and every order is still charged exactly once; traced, an interrupted order's
+ * spans from both workers are in one trace.
  */
 class CrashDemoTest {
     @RegisterExtension
@@ -28,7 +29,7 @@ class CrashDemoTest {
         System.setOut(new PrintStream(new Tee(original, captured), true, StandardCharsets.UTF_8));
         int status;
         try {
-            status = Demo.run(new DemoOptions(db.url(), orders, true, false));
+            status = Demo.run(new DemoOptions(db.url(), orders, true, false, true));
         } finally {
             System.out.flush();
             System.setOut(original);
@@ -40,6 +41,10 @@ class CrashDemoTest {
                 .contains("restart: worker #2")
                 .contains("all " + orders + " workflows SUCCESS")
                 .contains("exactly once: yes");
+        // --trace: one interrupted order's spans, from the killed worker and the one that recovered it, in one trace
+        assertThat(output).containsPattern("trace [0-9a-f]{32} \\(workflow crash-demo-order-\\d+; \\d+ spans from 2"
+                + " processes\\)")
+                .contains("tandem.start crash_demo_order", "tandem.run crash_demo_order", "tandem.step quote");
 
         // And the tables, read again after the demo has finished.
         try (Connection conn = DriverManager.getConnection(db.url())) {
