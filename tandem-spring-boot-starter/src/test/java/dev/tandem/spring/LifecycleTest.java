@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tandem.StartOptions;
 import dev.tandem.Tandem;
 import dev.tandem.testing.TestDatabase;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -85,6 +87,10 @@ class LifecycleTest {
             assertThat(details).containsEntry("executorId", "healthy").containsEntry("running", true)
                     .containsKeys("heartbeatAge", "schemaVersion");
             assertThat((Integer) details.get("schemaVersion")).isGreaterThanOrEqualTo(8);
+            // The actuator's MeterRegistry was given to the engine.
+            MeterRegistry registry = app.getBean(MeterRegistry.class);
+            Awaitility.await().atMost(Duration.ofSeconds(10))
+                    .until(() -> registry.find("tandem.executor.heartbeat.age").meter() != null);
         } finally {
             app.close();
         }
