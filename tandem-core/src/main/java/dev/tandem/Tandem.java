@@ -6,6 +6,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.tandem.internal.db.QueueStore;
 import dev.tandem.internal.exec.Engine;
 import dev.tandem.internal.exec.EngineConfig;
+import dev.tandem.internal.exec.EngineHooks;
 import dev.tandem.internal.observe.Telemetry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -376,6 +377,8 @@ public final class Tandem implements AutoCloseable {
         private @Nullable Object meterRegistry;
         private @Nullable String appVersion;
         private final List<String> compatibleWith = new ArrayList<>();
+        private @Nullable AmbientTransaction ambientTransaction;
+        private @Nullable TransactionRunner transactionRunner;
 
         private Builder() {}
 
@@ -579,6 +582,33 @@ public final class Tandem implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The application's transaction active on the calling thread, which {@link Workflow#enqueue(Object,
+         * EnqueueOptions)} and {@link Tandem#send} join when there is one: their rows then commit or roll back with
+         * it. Not used by {@link Workflow#start} and {@link Workflow#run}, which commit before they return. Default:
+         * none, each such call commits on its own. See {@link AmbientTransaction}.
+         */
+        public Builder ambientTransaction(AmbientTransaction ambientTransaction) {
+            if (ambientTransaction == null) {
+                throw new IllegalArgumentException("ambientTransaction must not be null; leave it unset for none");
+            }
+            this.ambientTransaction = ambientTransaction;
+            return this;
+        }
+
+        /**
+         * Runs the transactions of transactional steps (for example with a framework's transaction manager, so the
+         * application's data access joins them). The step's SQL and its checkpoint still commit in one transaction,
+         * once. Default: Tandem opens them itself on its DataSource. See {@link TransactionRunner}.
+         */
+        public Builder transactionRunner(TransactionRunner transactionRunner) {
+            if (transactionRunner == null) {
+                throw new IllegalArgumentException("transactionRunner must not be null; leave it unset for Tandem's own");
+            }
+            this.transactionRunner = transactionRunner;
+            return this;
+        }
+
         public Tandem build() {
             if ((dataSource == null) == (databaseUrl == null)) {
                 throw new IllegalArgumentException("set exactly one of dataSource(...) and databaseUrl(...)"
@@ -639,7 +669,7 @@ public final class Tandem implements AutoCloseable {
                     maxRecoveryAttempts, virtualThreads, maxConcurrentWorkflows, shutdownTimeout, objectMapper,
                     Map.copyOf(queueRows), pollInterval, unknownWorkflowTimeout, retention,
                     Telemetry.create(openTelemetry, meterRegistry, id), appVersion, List.copyOf(compatibleWith));
-            return new Tandem(new Engine(config), pool);
+            return new Tandem(new Engine(config, new EngineHooks(ambientTransaction, transactionRunner)), pool);
         }
 
         private static void requirePositive(String name, @Nullable Duration value) {

@@ -178,6 +178,20 @@ public final class SystemDatabase {
         }
     }
 
+    /**
+     * Inserts the checkpoints of a transactional step in the caller's transaction without committing it: for a
+     * transaction that the application's transaction manager commits ({@code TransactionRunner}). Same statement and
+     * guarantees as {@link #insertTransactionCheckpointsAndCommit}.
+     */
+    public void insertTransactionCheckpoints(Connection conn, String executorId, List<StepRow> rows)
+            throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement(queries.get("insertTransactionCheckpoints"))) {
+            ps.setString(1, RowsJson.steps(rows));
+            ps.setString(2, executorId);
+            ps.execute();
+        }
+    }
+
     /** The body of a transaction: runs on a connection with autocommit off. */
     @FunctionalInterface
     public interface TransactionBody<T> {
@@ -284,8 +298,14 @@ public final class SystemDatabase {
 
     /** Calls {@code tandem.cancel_workflow}, {@code tandem.resume_workflow} or {@code tandem.send_message}. */
     public void control(String query, Object... params) throws SQLException {
-        try (Connection conn = dataSource.getConnection();
-                PreparedStatement ps = conn.prepareStatement(queries.get(query))) {
+        try (Connection conn = dataSource.getConnection()) {
+            control(conn, query, params);
+        }
+    }
+
+    /** {@link #control(String, Object...)} on the caller's connection, in its transaction; neither commits nor closes it. */
+    public void control(Connection conn, String query, Object... params) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement(queries.get(query))) {
             for (int i = 0; i < params.length; i++) {
                 ps.setObject(i + 1, params[i]);
             }

@@ -1,8 +1,10 @@
 package dev.tandem.internal.exec;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.tandem.AmbientTransaction;
 import dev.tandem.TandemException;
 import dev.tandem.internal.db.SystemDatabase;
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
@@ -62,10 +64,22 @@ public final class Control {
             throw new IllegalArgumentException("the message to workflow '" + workflowId + "' cannot be stored as JSON: "
                     + e.getOriginalMessage(), e);
         }
+        AmbientTransaction ambient = engine.hooks().ambientTransaction();
+        Connection joined = ambient == null ? null : ambient.connection();
         try {
+            if (joined != null) {
+                // The application's transaction: the message exists if and only if it commits. Its NOTIFY, delivered
+                // at that commit, wakes the receiver; a signal now would find nothing.
+                db.control(joined, "sendMessage", workflowId, messageJson, topic, idempotencyKey);
+                return;
+            }
             db.control("sendMessage", workflowId, messageJson, topic, idempotencyKey);
         } catch (SQLException e) {
             throw controlFailure("send a message to", workflowId, e);
+        } finally {
+            if (joined != null) {
+                ambient.release(joined);
+            }
         }
         Waiters w = engine.waitersIfStarted();
         if (w != null) {

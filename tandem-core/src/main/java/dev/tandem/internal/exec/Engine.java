@@ -55,6 +55,7 @@ public final class Engine implements AutoCloseable {
     private enum State { NEW, STARTED, STOPPING, STOPPED }
 
     private final EngineConfig config;
+    private final EngineHooks hooks;
     private final HikariDataSource enginePool;
     private final SystemDatabase db;
     private final Json json;
@@ -78,7 +79,12 @@ public final class Engine implements AutoCloseable {
     private @Nullable Thread queueThread;
 
     public Engine(EngineConfig config) {
+        this(config, EngineHooks.NONE);
+    }
+
+    public Engine(EngineConfig config, EngineHooks hooks) {
         this.config = config;
+        this.hooks = hooks;
         this.enginePool = EnginePool.create(config.dataSource(), config.executorId());
         this.db = new SystemDatabase(config.dataSource(), enginePool);
         this.json = new Json(config.objectMapper());
@@ -122,6 +128,11 @@ public final class Engine implements AutoCloseable {
 
     EngineConfig config() {
         return config;
+    }
+
+    /** The application's transaction hooks ({@code EngineHooks.NONE} unless the builder was given some). */
+    EngineHooks hooks() {
+        return hooks;
     }
 
     /** Start and enqueue (Tandem's and Workflow's methods of those names). */

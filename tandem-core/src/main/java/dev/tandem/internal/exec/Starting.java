@@ -1,6 +1,7 @@
 package dev.tandem.internal.exec;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.tandem.AmbientTransaction;
 import dev.tandem.EnqueueOptions;
 import dev.tandem.StartOptions;
 import dev.tandem.TandemException;
@@ -21,7 +22,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Starting workflows: {@code start} (a RUNNING row owned by this executor, inserted through the group committer) and
- * {@code enqueue} (through {@code tandem.enqueue_workflow}, on the caller's transaction or its own). Workflow ids are
+ * {@code enqueue} (through {@code tandem.enqueue_workflow}, on the caller's transaction, the application's ambient
+ * transaction ({@code AmbientTransaction}; never for {@code start}, which must commit before it returns) or its own). Workflow ids are
  * idempotency keys: an id that exists returns that execution. An insert whose acknowledgement was lost is resolved by
  * reading the row, never by assuming it did not happen.
  */
@@ -181,9 +183,13 @@ public final class Starting {
     private String enqueue(@Nullable Connection tx, String name, String inputJson, EnqueueOptions options,
             @Nullable TraceContext trace) {
         String id;
+        AmbientTransaction ambient = tx == null ? engine.hooks().ambientTransaction() : null;
+        Connection joined = ambient == null ? null : ambient.connection();
         try {
             if (tx != null) {
                 id = enqueueOn(tx, name, inputJson, options, trace);
+            } else if (joined != null) { // the application's transaction: the row commits or rolls back with it
+                id = enqueueOn(joined, name, inputJson, options, trace);
             } else {
                 try (Connection conn = db.connectShared()) { // the caller's work: the application's pool
                     // With a timeout, the enqueue and the timeout commit together (no claim between them).
@@ -209,6 +215,10 @@ public final class Starting {
                 throw new IllegalArgumentException(e.getMessage(), e);
             }
             throw new TandemException("failed to enqueue workflow '" + name + "': " + e.getMessage(), e);
+        } finally {
+            if (joined != null) {
+                ambient.release(joined);
+            }
         }
         return id;
     }

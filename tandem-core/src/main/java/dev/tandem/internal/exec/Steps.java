@@ -11,10 +11,12 @@ import dev.tandem.StepFunction;
 import dev.tandem.StepOptions;
 import dev.tandem.TransactionFunction;
 import dev.tandem.TransactionOptions;
+import dev.tandem.TransactionRunner;
 import dev.tandem.internal.db.GuardedConnection;
 import dev.tandem.internal.db.Json;
 import dev.tandem.internal.db.Rows.StepRow;
 import dev.tandem.internal.db.SqlErrors;
+import dev.tandem.internal.db.SystemDatabase;
 import dev.tandem.internal.exec.ExecutionControl.Kind;
 import dev.tandem.internal.observe.Telemetry;
 import java.time.Instant;
@@ -107,16 +109,26 @@ final class Steps {
             for (int attempt = 1; ; ) {
                 try {
                     StepRow[] committed = new StepRow[1];
-                    T result = x.engine.db().inTransaction(options.isolation(), conn -> {
+                    // The application's runner (e.g. its Spring transaction manager) commits a transactional step's
+                    // transaction; the engine's primitives, and every step without a runner, commit their own.
+                    TransactionRunner runner = kind.equals(TRANSACTION) ? x.engine.hooks().transactionRunner() : null;
+                    SystemDatabase.TransactionBody<T> body = conn -> {
                         T output = fn.run(GuardedConnection.wrap(conn, () -> describe(kind) + " '" + name + "' (#"
                                 + pos + ") of workflow '" + x.workflowId + "'"));
                         String json = encodeOutput(kind, name, pos, startedAt, output);
                         List<StepRow> rows = new ArrayList<>(x.unwritten); // earlier checkpoints commit with this one
                         committed[0] = x.checkpoint(pos, name, kind, json, Json.typeName(output), null, startedAt);
                         rows.add(committed[0]);
-                        x.engine.db().insertTransactionCheckpointsAndCommit(conn, x.engine.executorId(), rows);
+                        if (runner == null) {
+                            x.engine.db().insertTransactionCheckpointsAndCommit(conn, x.engine.executorId(), rows);
+                        } else {
+                            x.engine.db().insertTransactionCheckpoints(conn, x.engine.executorId(), rows);
+                        }
                         return output;
-                    });
+                    };
+                    T result = runner == null
+                            ? x.engine.db().inTransaction(options.isolation(), body)
+                            : runner.inTransaction(options.isolation(), body::run);
                     x.unwritten.clear();
                     x.recorded.put(pos, committed[0]);
                     x.engine.telemetry().transactionCommitted();
