@@ -8,6 +8,7 @@ import dev.tandem.internal.exec.Engine;
 import dev.tandem.internal.exec.EngineConfig;
 import dev.tandem.internal.exec.EngineHooks;
 import dev.tandem.internal.observe.Telemetry;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -197,6 +198,24 @@ public final class Tandem implements AutoCloseable {
      */
     public List<WorkflowInfo> listWorkflows(WorkflowQuery query) {
         return engine.admin().listWorkflows(query);
+    }
+
+    /**
+     * Writes the recorded histories of the workflows {@code query}'s filters match (all of them, oldest first: its
+     * paging is not used) to {@code file}, for a pre-deploy replay check of new code ({@link WorkflowReplayer}). See
+     * {@link WorkflowHistories#export(DataSource, Path, WorkflowQuery)}; returns how many were written.
+     *
+     * <pre>{@code
+     * tandem.exportHistories(Path.of("histories.json"), WorkflowHistories.inFlight());
+     * }</pre>
+     */
+    public int exportHistories(Path file, WorkflowQuery query) {
+        return WorkflowHistories.export(dataSource(), file, query);
+    }
+
+    /** The engine, for {@link WorkflowReplayer}. */
+    Engine engine() {
+        return engine;
     }
 
     /**

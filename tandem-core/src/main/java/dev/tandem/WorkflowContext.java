@@ -126,4 +126,41 @@ public interface WorkflowContext {
      * @throws WorkflowFailedException if the child ended {@code ERROR}, {@code CANCELLED} or {@code RETRIES_EXCEEDED}
      */
     <I, O extends @Nullable Object> O runChild(Workflow<I, O> workflow, I input);
+
+    /**
+     * Whether this execution runs the new code of change {@code changeId}: lets a workflow's code change while
+     * executions of the old code are in flight. Like every decision it is recorded, so a replay always answers the
+     * same:
+     *
+     * <ul>
+     *   <li>{@code true} for an execution that reaches this point on the new code (a {@code PATCH} checkpoint named
+     *       {@code changeId} is recorded here, taking a position), and for every replay of it;
+     *   <li>{@code false} for a replay of an execution that passed this point before the change: its history has
+     *       another checkpoint here, which the old code's next call then meets (no position is taken).
+     * </ul>
+     *
+     * <pre>{@code
+     * if (ctx.patched("fee-before-charge")) {
+     *     ctx.step("fee", () -> fees.compute(order));   // the new code
+     * }
+     * ctx.transaction("charge", conn -> charge(conn, order));
+     * }</pre>
+     *
+     * Once no execution from before the change is in flight, replace the call by {@link #deprecatePatch} and remove the
+     * old branch; once none from before that is, remove that call too. The whole life of a change, and the pre-deploy
+     * check that tells when each step is safe: docs/versioning.md.
+     *
+     * @throws IllegalArgumentException if {@code changeId} is null or blank
+     */
+    boolean patched(String changeId);
+
+    /**
+     * The cleanup phase of change {@code changeId}, once no execution from before it is in flight: the code keeps only
+     * the new branch, and this call consumes the {@code PATCH} checkpoint that executions which ran
+     * {@link #patched} recorded here. Executions that did not record one (started after this code was deployed) go on
+     * to their next call; nothing is recorded.
+     *
+     * @throws IllegalArgumentException if {@code changeId} is null or blank
+     */
+    void deprecatePatch(String changeId);
 }

@@ -16,9 +16,10 @@ import picocli.CommandLine.Parameters;
             WorkflowsCommand.ShowCommand.class, WorkflowActions.Cancel.class, WorkflowActions.Resume.class,
             WorkflowActions.Restart.class, WorkflowActions.Fork.class, WorkflowActions.Send.class,
             WorkflowActions.SetVersion.class,
-            WorkflowActions.CancelAll.class, WorkflowActions.ResumeAll.class},
+            WorkflowActions.CancelAll.class, WorkflowActions.ResumeAll.class, WorkflowExport.class},
         footer = {"", "Examples:", "  tandem workflows list --status error --since 1h", "  tandem workflows show order-42",
             "  tandem workflows resume order-42", "  tandem workflows resume-all --status error --name pay --dry-run",
+            "  tandem workflows export --file histories.json",
             "", "Run 'tandem workflows COMMAND --help' for each command's options."})
 final class WorkflowsCommand {
 

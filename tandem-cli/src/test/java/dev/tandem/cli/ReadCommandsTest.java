@@ -201,4 +201,25 @@ class ReadCommandsTest {
 
         assertThat(tandem("audit", "--json").json().isArray()).isTrue();
     }
+
+    @Test
+    void exportWritesTheHistoriesOfWhatIsInFlightByDefault(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path file = dir.resolve("histories.json");
+        CliRun r = tandem("workflows", "export", "--file", file.toString());
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(r.out()).startsWith("exported ").contains("(ENQUEUED, DELAYED, RUNNING) to " + file);
+        JsonNode root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(file.toFile());
+        assertThat(root.path("format").asText()).isEqualTo("tandem-histories");
+        List<String> exported = new ArrayList<>();
+        root.path("workflows").forEach(w -> exported.add(w.path("workflowId").asText()));
+        assertThat(exported).contains("approval-1").doesNotContain("pay-1");
+
+        CliRun paid = tandem("workflows", "export", "-f", file.toString(), "--status", "success", "--name", "pay");
+        assertThat(paid.out()).matches("(?s)exported \\d+ workflow histories \\(SUCCESS\\) to .*");
+        assertThat(java.nio.file.Files.readString(file)).contains("\"workflowId\":\"pay-1\"")
+                .doesNotContain("\"name\":\"approval\"");
+        assertThat(tandem("workflows", "export", "-f", file.toString(), "--executor", "x").err())
+                .contains("export filters by --status");
+    }
 }

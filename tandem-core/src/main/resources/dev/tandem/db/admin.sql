@@ -46,3 +46,11 @@ SELECT tandem.fork_workflow(?, ?, ?, ?);
 -- name: deleteWorkflows
 -- One batch, in a transaction of its own (autocommit): its locks last as long as one batch.
 SELECT tandem.delete_workflows(?::interval, ?);
+
+-- name: exportHistories.checkpoints
+-- The checkpoints of a page of workflows (listWorkflows.oldestFirst, in the same snapshot), in order: what a replay
+-- check needs of each (docs/versioning.md). Called by AdminStore.exportHistories.
+SELECT s.workflow_id, s.position, s.name, s.kind, s.output::text, s.output_type, s.error::text, s.child_workflow_id
+  FROM tandem.steps s
+ WHERE s.workflow_id = ANY (?::text[])
+ ORDER BY s.workflow_id, s.position;

@@ -13,8 +13,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
@@ -33,14 +36,20 @@ public final class AdminStore {
         this.dataSource = dataSource;
         this.queries = Queries.load();
         for (String name : List.of("listWorkflows.newestFirst", "listWorkflows.oldestFirst", "listSteps",
-                "forkWorkflow", "deleteWorkflows")) {
+                "forkWorkflow", "deleteWorkflows", "exportHistories.checkpoints")) {
             queries.get(name); // fail at start, not mid-run, if the packaged SQL is incomplete
         }
     }
 
     public List<WorkflowInfo> listWorkflows(WorkflowQuery query) throws SQLException {
+        try (Connection conn = dataSource.getConnection()) {
+            return listWorkflows(conn, query);
+        }
+    }
+
+    private List<WorkflowInfo> listWorkflows(Connection conn, WorkflowQuery query) throws SQLException {
         String sql = queries.get(query.oldestFirst() ? "listWorkflows.oldestFirst" : "listWorkflows.newestFirst");
-        try (Connection conn = dataSource.getConnection(); PreparedStatement ps = conn.prepareStatement(sql)) {
+        try (PreparedStatement ps = conn.prepareStatement(sql)) {
             int i = 1;
             Object statuses = query.statuses().isEmpty()
                     ? null
@@ -69,6 +78,76 @@ public final class AdminStore {
             }
             return workflows;
         }
+    }
+
+    /** A workflow as exported for a replay check, with its checkpoints in order. */
+    public record RecordedWorkflow(String workflowId, String name, String status, @Nullable String queueName,
+            @Nullable String parentWorkflowId, @Nullable Instant createdAt, @Nullable String input,
+            @Nullable String output, @Nullable String errorType, @Nullable String errorMessage,
+            List<RecordedCheckpoint> checkpoints) {}
+
+    /** One checkpoint as exported: its output and error as stored (JSON text), null where SQL has NULL. */
+    public record RecordedCheckpoint(int position, String name, String kind, @Nullable String output,
+            @Nullable String outputType, @Nullable String error, @Nullable String childWorkflowId) {}
+
+    /** Where {@link #exportHistories} puts each workflow, as it reads them. */
+    public interface HistorySink {
+        void accept(RecordedWorkflow workflow) throws IOException;
+    }
+
+    /**
+     * Every workflow the filters of {@code query} match (its paging is not used), oldest first, each with its
+     * checkpoints, read in pages of {@value #EXPORT_PAGE} in one read-only REPEATABLE READ transaction: one snapshot,
+     * so each history is complete as of one instant, whatever runs meanwhile. Returns how many were exported.
+     */
+    public int exportHistories(WorkflowQuery query, HistorySink sink) throws SQLException, IOException {
+        try (Connection conn = dataSource.getConnection()) {
+            conn.setAutoCommit(false);
+            conn.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            conn.setReadOnly(true);
+            try {
+                int count = 0;
+                for (WorkflowQuery page = query.oldestFirst(true).limit(EXPORT_PAGE).offset(0); ;
+                        page = page.nextPage()) {
+                    List<WorkflowInfo> workflows = listWorkflows(conn, page);
+                    Map<String, List<RecordedCheckpoint>> checkpoints = checkpoints(conn, workflows);
+                    for (WorkflowInfo workflow : workflows) {
+                        sink.accept(new RecordedWorkflow(workflow.workflowId(), workflow.name(),
+                                workflow.status().name(), workflow.queueName(), workflow.parentWorkflowId(),
+                                workflow.createdAt(), workflow.inputJson(), workflow.outputJson(),
+                                workflow.errorType(), workflow.errorMessage(),
+                                checkpoints.getOrDefault(workflow.workflowId(), List.of())));
+                    }
+                    count += workflows.size();
+                    if (workflows.size() < EXPORT_PAGE) {
+                        return count;
+                    }
+                }
+            } finally {
+                conn.rollback(); // read only: nothing to keep
+            }
+        }
+    }
+
+    private static final int EXPORT_PAGE = 500;
+
+    private Map<String, List<RecordedCheckpoint>> checkpoints(Connection conn, List<WorkflowInfo> workflows)
+            throws SQLException {
+        Map<String, List<RecordedCheckpoint>> byWorkflow = new HashMap<>();
+        if (workflows.isEmpty()) {
+            return byWorkflow;
+        }
+        try (PreparedStatement ps = conn.prepareStatement(queries.get("exportHistories.checkpoints"))) {
+            ps.setArray(1, conn.createArrayOf("text", workflows.stream().map(WorkflowInfo::workflowId).toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    byWorkflow.computeIfAbsent(rs.getString(1), id -> new ArrayList<>()).add(new RecordedCheckpoint(
+                            rs.getInt(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6),
+                            rs.getString(7), rs.getString(8)));
+                }
+            }
+        }
+        return byWorkflow;
     }
 
     /** A workflow's steps in order; empty if no workflow has this id. */

@@ -62,6 +62,9 @@ public final class EnginePool {
         } else {
             config.setDataSource(new NetworkTimeoutDataSource(application));
         }
+        if (application instanceof NoDatabase) {
+            config.setMinimumIdle(0); // nothing to keep open: no connection is ever asked for
+        }
         return new HikariDataSource(config);
     }
 

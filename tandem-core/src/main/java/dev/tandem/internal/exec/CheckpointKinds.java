@@ -11,6 +11,8 @@ final class CheckpointKinds {
     static final String WRITE_STREAM = "WRITE_STREAM";
     static final String CHILD = "CHILD";
     static final String CHILD_RESULT = "CHILD_RESULT";
+    /** Which side of a code change an execution took ({@code ctx.patched}); named after the change. */
+    static final String PATCH = "PATCH";
 
     private CheckpointKinds() {}
 
@@ -25,6 +27,7 @@ final class CheckpointKinds {
             case WRITE_STREAM -> "writeStream";
             case CHILD -> "child workflow";
             case CHILD_RESULT -> "child result";
+            case PATCH -> "patch";
             default -> "step";
         };
     }

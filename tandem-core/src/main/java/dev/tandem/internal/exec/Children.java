@@ -148,6 +148,8 @@ final class Children {
         if (known != null) {
             return child.unwrap(known);
         }
+        x.history.readsDatabase(x, "the outcome of child workflow '" + child.workflowId() + "', which a history of a"
+                + " version before 6 did not record");
         Outcome ended = waitForChild(child, timeout, "unrecorded:" + x.position + ":" + child.workflowId());
         if (ended == null) {
             throw child.timedOut(timeout);

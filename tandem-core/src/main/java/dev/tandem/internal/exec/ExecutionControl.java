@@ -20,7 +20,9 @@ final class ExecutionControl extends Error {
         /** The engine is shutting down. */
         STOP,
         /** Waiting without a thread: the execution is replayed from its checkpoints at its next signal. */
-        PARK
+        PARK,
+        /** A replay of an exported history (RecordedHistory) reached its end: the code beyond it is not run. */
+        END_OF_HISTORY
     }
 
     final Kind kind;

@@ -177,6 +177,8 @@ final class Executions {
                 replayAfterFailure(execution, control);
             }
             case UNSTORABLE -> throw new IllegalStateException("recorded by the execution itself", control);
+            case END_OF_HISTORY -> throw new IllegalStateException("only a replay of an exported history ends so",
+                    control);
         }
     }
 
@@ -412,7 +414,7 @@ final class Executions {
      * Binds stored JSON to the input type. SQL callers pass arguments as an array ({@code '[42]'}), so a one-element
      * array is unwrapped unless the input type is itself an array or a collection.
      */
-    private <I> I bindInput(@Nullable String inputJson, Class<I> type) throws JsonProcessingException {
+    <I> I bindInput(@Nullable String inputJson, Class<I> type) throws JsonProcessingException {
         com.fasterxml.jackson.databind.JsonNode node = engine.json().mapper().readTree(inputJson == null ? "null" : inputJson);
         boolean takesArray = type.isArray() || java.util.Collection.class.isAssignableFrom(type)
                 || type == Object.class || com.fasterxml.jackson.databind.JsonNode.class.isAssignableFrom(type);

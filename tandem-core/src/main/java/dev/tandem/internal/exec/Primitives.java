@@ -117,6 +117,9 @@ final class Primitives {
     private void durableSleep(Supplier<Instant> wakeAtIfNew) {
         int pos = x.begin("sleep", "sleep", this, this);
         Instant wakeAt = wakeUpTime(pos, "sleep", wakeAtIfNew);
+        if (!wakeAt.isAfter(Instant.now()) || x.history.waitEnded(x, pos)) {
+            return; // due, or over in the replayed history
+        }
         Wakeup wakeup = x.engine.waiters().register(x.workflowId, Waiters.CANCEL);
         Telemetry.Observation waiting = Telemetry.Observation.NONE; // a replay of a sleep that has passed waits not
         try {

@@ -14,12 +14,9 @@ import dev.tandem.TransactionOptions;
 import dev.tandem.Workflow;
 import dev.tandem.WorkflowContext;
 import dev.tandem.WorkflowHandle;
-import dev.tandem.WorkflowStatus;
-import dev.tandem.internal.db.Json;
 import dev.tandem.internal.db.Json.ErrorInfo;
 import dev.tandem.internal.db.Rows.FinishRow;
 import dev.tandem.internal.db.Rows.StepRow;
-import dev.tandem.internal.db.SqlErrors;
 import dev.tandem.internal.exec.ExecutionControl.Kind;
 import dev.tandem.internal.exec.Waiters.Wakeup;
 import java.time.Duration;
@@ -62,9 +59,12 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     private final CompletableFuture<Outcome> outcome;
 
     private final @Nullable Map<Integer, StepRow> preloaded;
+    /** Where its checkpoints come from and where new ones go: the database, or a recorded history (a replay). */
+    final History history;
     private final Primitives primitives = new Primitives(this);
     private final Children children = new Children(this);
     private final Steps steps = new Steps(this);
+    private final Patches patches = new Patches(this);
 
     /** Checkpoints by position: the recorded ones, and those this run made (written or not). */
     Map<Integer, StepRow> recorded = new HashMap<>();
@@ -97,6 +97,14 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     WorkflowExecution(Engine engine, RegisteredWorkflow<I, O> workflow, String workflowId, long epoch, I input,
             boolean recovered, @Nullable String queueName, CompletableFuture<Outcome> outcome,
             @Nullable Map<Integer, StepRow> preloaded) {
+        this(engine, workflow, workflowId, epoch, input, recovered, queueName, outcome, preloaded,
+                DatabaseHistory.INSTANCE);
+    }
+
+    /** With its checkpoints from {@code history} instead of the database (a replay of an exported history). */
+    WorkflowExecution(Engine engine, RegisteredWorkflow<I, O> workflow, String workflowId, long epoch, I input,
+            boolean recovered, @Nullable String queueName, CompletableFuture<Outcome> outcome,
+            @Nullable Map<Integer, StepRow> preloaded, History history) {
         this.engine = engine;
         this.workflow = workflow;
         this.workflowId = workflowId;
@@ -106,6 +114,7 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         this.queueName = queueName;
         this.outcome = outcome;
         this.preloaded = preloaded;
+        this.history = history;
     }
 
     /** Every checkpoint this execution knows; complete and durable once it has parked. */
@@ -156,127 +165,46 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         return outcome;
     }
 
-    /** Runs the workflow to its end (or until it must stop) on the calling thread. */
+    /** Runs the workflow to its end (or until it must stop) on the calling thread; see {@link Finishing}. */
     void run() {
-        thread = Thread.currentThread();
         try {
-            if (preloaded != null) {
-                recorded = new HashMap<>(preloaded);
-            } else if (recovered) {
-                recorded = loadCheckpoints();
-            }
-            O output = workflow.function().run(this, input);
-            if (halted != null) {
-                throw halted;
-            }
-            if (fatal != null) {
-                throw fatal;
-            }
-            String json;
-            try {
-                json = engine.json().write(output);
-            } catch (JsonProcessingException e) {
-                throw new TandemException("the output of workflow '" + workflowId + "' (" + workflow.name()
-                        + ") cannot be stored as JSON: " + e.getOriginalMessage()
-                        + "; return a value Jackson can serialize (a record, a POJO with getters, a String, ...)", e);
-            }
-            finish(new FinishRow(workflowId, WorkflowStatus.SUCCESS.name(), json, Json.typeName(output), null, epoch),
-                    new Outcome.Succeeded(output));
-        } catch (ExecutionControl control) {
-            if (control.kind == Kind.UNSTORABLE) {
-                recordUnstorable(control);
-            } else {
-                engine.executions().executionStopped(this, control);
-            }
-        } catch (Throwable t) {
-            if (halted != null) { // the workflow caught the control that parks it
-                engine.executions().executionStopped(this, halted);
-                return;
-            }
-            Throwable error = fatal != null ? fatal : t;
-            if (error instanceof InterruptedException || engine.isStopping()) {
-                engine.executions().executionStopped(this, new ExecutionControl(Kind.STOP, "engine stopping", error));
-                return;
-            }
-            recordFailure(error);
+            Finishing.run(this);
         } finally {
             done = true;
         }
     }
 
-    private void recordFailure(Throwable error) {
-        ErrorInfo info = errorInfo(error);
-        String json = engine.json().error(info.type(), info.message(), info.stack());
-        try {
-            finish(new FinishRow(workflowId, WorkflowStatus.ERROR.name(), null, null, json, epoch),
-                    new Outcome.Failed(WorkflowStatus.ERROR, info));
-        } catch (ExecutionControl control) {
-            if (control.kind == Kind.UNSTORABLE) {
-                recordUnstorable(control);
-            } else {
-                engine.executions().executionStopped(this, control);
-            }
-        } catch (RuntimeException | Error e) {
-            // Left RUNNING on a live executor, nobody would ever recover it: replay it instead.
-            log.error("could not record the failure of workflow '{}'; replaying it", workflowId, e);
-            engine.executions().executionStopped(this, new ExecutionControl(Kind.RESTART, "recording its failure failed", e));
-        }
-    }
-
     /**
-     * PostgreSQL refused to store a checkpoint or the final status (a data error: writing it again fails again). The
-     * workflow ends ERROR saying so, without the rows it refused; replaying it would only fail the same way, in a loop.
+     * Runs the workflow's function over its recorded checkpoints on the calling thread and returns its output; throws
+     * what stopped it: a control (parked, stopped, the end of a replayed history), the non-determinism even if the
+     * code caught it, or the code's own failure.
      */
-    private void recordUnstorable(ExecutionControl control) {
-        unwritten.clear();
-        String message = control.getMessage();
-        log.error(message);
-        String json = engine.json().error(TandemException.class.getName(), message, null);
-        try {
-            finish(new FinishRow(workflowId, WorkflowStatus.ERROR.name(), null, null, json, epoch),
-                    new Outcome.Failed(WorkflowStatus.ERROR, new ErrorInfo(TandemException.class.getName(), message,
-                            null)));
-        } catch (ExecutionControl again) {
-            engine.executions().executionStopped(this, again.kind == Kind.UNSTORABLE
-                    ? new ExecutionControl(Kind.TRANSIENT_FAILURE, "recording an unstorable value failed", again)
-                    : again);
-        } catch (RuntimeException | Error e) {
-            engine.executions().executionStopped(this, new ExecutionControl(Kind.TRANSIENT_FAILURE, "recording its failure failed",
-                    e));
+    O runFunction() throws Exception {
+        thread = Thread.currentThread();
+        if (preloaded != null) {
+            recorded = new HashMap<>(preloaded);
+        } else if (recovered) {
+            recorded = history.load(this);
         }
+        O output = workflow.function().run(this, input);
+        if (halted != null) {
+            throw halted;
+        }
+        if (fatal != null) {
+            throw fatal;
+        }
+        return output;
     }
 
-    /**
-     * What is recorded for a failure. A failed step is reported as the step's own error, which is what an operator
-     * wants to see first. Never throws, even for an exception whose {@code getMessage()} does.
-     */
-    private static ErrorInfo errorInfo(Throwable error) {
-        Throwable shown = error instanceof StepFailedException sfe && sfe.getCause() != null ? sfe.getCause() : error;
-        String type = error instanceof StepFailedException sfe ? sfe.errorType() : error.getClass().getName();
-        return new ErrorInfo(type, Json.safeMessage(error), Json.stackTrace(shown));
+    /** What stopped the code for good, if anything did, even if the code caught it: a control, or non-determinism. */
+    @Nullable Throwable stoppedBy() {
+        return halted != null ? halted : fatal;
     }
 
-    private void finish(FinishRow row, Outcome result) {
-        if (commit(unwritten, row)) {
-            unwritten.clear();
-            outcome.complete(result);
-            engine.executions().executionFinished(this);
-        } else {
-            throw new ExecutionControl(Kind.ABANDON, "workflow '" + workflowId
-                    + "' was no longer RUNNING on this executor when it finished; its recorded status stands");
-        }
-    }
-
-    private HashMap<Integer, StepRow> loadCheckpoints() {
-        try {
-            HashMap<Integer, StepRow> rows = new HashMap<>();
-            for (StepRow row : engine.db().loadSteps(workflowId)) {
-                rows.put(row.position(), row);
-            }
-            return rows;
-        } catch (Exception e) {
-            throw transientFailure("load the checkpoints", e);
-        }
+    /** Stops the execution with {@code control}, which sticks even if the workflow catches it; returns it to throw. */
+    ExecutionControl halt(ExecutionControl control) {
+        halted = control;
+        return control;
     }
 
     // ---- WorkflowContext ----
@@ -371,6 +299,16 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         return children.startChild(child, childInput, options);
     }
 
+    @Override
+    public boolean patched(String changeId) {
+        return patches.patched(changeId);
+    }
+
+    @Override
+    public void deprecatePatch(String changeId) {
+        patches.deprecatePatch(changeId);
+    }
+
     /** Waits for a child's end as a wait of this workflow; see {@link Children#awaitChild}. */
     <R> R awaitChild(Handle<R> child, Duration timeout) {
         return children.awaitChild(child, timeout);
@@ -440,8 +378,24 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         }
     }
 
-    /** Checks that the context may be used now and takes the next position. */
+    /**
+     * Checks that the context may be used now and takes the next position; where nothing is recorded, the history
+     * decides whether the call may go on (live) or not (the end of a replayed history).
+     */
     int begin(String what, String name, Object options, Object fn) {
+        checkUsable(what, name);
+        if (options == null || fn == null) {
+            throw new IllegalArgumentException(what + " '" + name + "' needs non-null options and function");
+        }
+        int pos = ++position;
+        if (!recorded.containsKey(pos)) {
+            history.beyondRecorded(this, pos, what, name);
+        }
+        return pos;
+    }
+
+    /** Checks that the context may be used now, by this thread, outside a step, with a name. */
+    void checkUsable(String what, String name) {
         if (halted != null) {
             throw halted;
         }
@@ -465,10 +419,6 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
             throw new IllegalArgumentException(what + " name must not be null or blank (workflow '" + workflowId
                     + "', position #" + (position + 1) + ")");
         }
-        if (options == null || fn == null) {
-            throw new IllegalArgumentException(what + " '" + name + "' needs non-null options and function");
-        }
-        return ++position;
     }
 
     /** Fails the workflow for good if the checkpoint at {@code pos} is not of the call this run makes there. */
@@ -477,7 +427,8 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
             fatal = new NonDeterministicWorkflowException("workflow '" + workflowId + "' (" + workflow.name()
                     + ") is not deterministic: position #" + pos + " is recorded as " + describe(row.kind())
                     + " '" + row.name() + "' but this run asked for " + describe(kind) + " '" + name
-                    + "'; workflow code must call the same steps in the same order on every run");
+                    + "'; workflow code must call the same steps in the same order on every run (to change it"
+                    + " safely, see ctx.patched)", pos, row.kind(), row.name(), kind, name);
             throw fatal;
         }
     }
@@ -523,22 +474,13 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         unwritten.clear();
     }
 
-    /** Writes through the group committer; true if everything was recorded. */
-    private boolean commit(List<StepRow> steps, @Nullable FinishRow finish) {
-        try {
-            boolean recorded = engine.committer().write(steps, finish);
-            if (recorded) {
-                transientReplays = 0; // the failure has passed: a later one starts its backoff from the beginning
-            }
-            return recorded;
-        } catch (EngineStoppedException e) {
-            throw new ExecutionControl(Kind.STOP, e.getMessage(), e);
-        } catch (Exception e) {
-            if (SqlErrors.classify(e) == SqlErrors.Kind.DATA) {
-                throw unstorable(e, steps, finish);
-            }
-            throw transientFailure("write checkpoints", e);
+    /** Writes through the history (the group committer); true if everything was recorded. */
+    boolean commit(List<StepRow> steps, @Nullable FinishRow finish) {
+        boolean recorded = history.write(this, steps, finish);
+        if (recorded) {
+            transientReplays = 0; // the failure has passed: a later one starts its backoff from the beginning
         }
+        return recorded;
     }
 
     /** PostgreSQL refused a value of this execution's write: the workflow ends ERROR (see recordUnstorable). */
@@ -564,27 +506,12 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
      * committed, taken as recorded, with the unwritten checkpoints that committed with it; empty if it rolled back.
      */
     Optional<StepRow> committedCheckpoint(int pos) {
-        Optional<StepRow> found = lookUpCheckpoint(pos);
+        Optional<StepRow> found = history.lookUp(this, pos);
         found.ifPresent(row -> {
             unwritten.clear();
             recorded.put(pos, row);
         });
         return found;
-    }
-
-    private Optional<StepRow> lookUpCheckpoint(int pos) {
-        long backoff = 10;
-        while (true) {
-            try {
-                return engine.db().loadStep(workflowId, pos);
-            } catch (Exception e) {
-                if (!SqlErrors.isConnectionError(e) || engine.isStopping()) {
-                    throw transientFailure("check checkpoint #" + pos, e);
-                }
-                pause(backoff);
-                backoff = Math.min(backoff * 2, 2000);
-            }
-        }
     }
 
     /** The database was unreachable, or refused for a reason that may pass: replayed later, within a budget. */
