@@ -6,7 +6,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * The application's transaction that is active on the calling thread, if any, for calls that write on the caller's
  * behalf: {@link Workflow#enqueue(Object, EnqueueOptions)} and {@link Tandem#send}. Set with {@link
- * Tandem.Builder#ambientTransaction}; the Spring Boot starter sets one that returns the connection of the current
+ * TandemBuilder#ambientTransaction}; the Spring Boot starter sets one that returns the connection of the current
  * Spring transaction.
  *
  * <p>When {@link #connection()} returns a connection, those calls run their SQL on it and neither commit nor close

@@ -7,7 +7,7 @@ import org.jspecify.annotations.Nullable;
  * Runs the transaction of a {@linkplain WorkflowContext#transaction transactional step} for Tandem, for applications
  * whose transactions are managed by a framework (the Spring Boot starter runs it with the application's {@code
  * PlatformTransactionManager}, so that JdbcTemplate, JPA or jOOQ inside the step join it). Set with {@link
- * Tandem.Builder#transactionRunner}; without one, Tandem opens the transaction itself on its DataSource.
+ * TandemBuilder#transactionRunner}; without one, Tandem opens the transaction itself on its DataSource.
  *
  * <p>The contract, which is what keeps a transactional step exactly once:
  *

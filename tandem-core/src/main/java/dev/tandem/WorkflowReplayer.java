@@ -94,7 +94,7 @@ public final class WorkflowReplayer {
     /** Like {@link #replay(Path, Registrar)}, from a stream; {@code source} names it in messages. */
     public ReplayReport replay(InputStream in, String source, Registrar registrar) throws IOException {
         List<RecordedWorkflow> histories = HistoryFile.read(in, source);
-        Tandem.Builder builder = Tandem.builder()
+        TandemBuilder builder = Tandem.builder()
                 .dataSource(new NoDatabase("the workflow replayer has no database: replayed workflow code must not"
                         + " reach one (outside its steps, code must be deterministic)"))
                 .executorId("workflow-replayer");

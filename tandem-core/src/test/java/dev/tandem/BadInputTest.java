@@ -486,15 +486,15 @@ class BadInputTest {
                         "maxConcurrentWorkflows", "(was 0)"));
     }
 
-    static Arguments bad(String what, Consumer<Tandem.Builder> configure, String... fragments) {
+    static Arguments bad(String what, Consumer<TandemBuilder> configure, String... fragments) {
         return Arguments.of(what, configure, fragments);
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("badBuilders")
-    void builderRefusesMisconfigurationNamingThePropertyAndValue(String what, Consumer<Tandem.Builder> configure,
+    void builderRefusesMisconfigurationNamingThePropertyAndValue(String what, Consumer<TandemBuilder> configure,
             String[] fragments) {
-        Tandem.Builder b = Tandem.builder();
+        TandemBuilder b = Tandem.builder();
         configure.accept(b);
         assertThatThrownBy(b::build)
                 .isInstanceOf(IllegalArgumentException.class)

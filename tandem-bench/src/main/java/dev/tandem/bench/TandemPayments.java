@@ -2,6 +2,7 @@ package dev.tandem.bench;
 
 import dev.tandem.StartOptions;
 import dev.tandem.Tandem;
+import dev.tandem.TandemBuilder;
 import dev.tandem.Workflow;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -21,7 +22,7 @@ public final class TandemPayments implements AutoCloseable {
 
   public TandemPayments(String jdbcUrl, int concurrency, boolean telemetry) {
     // One connection per client, plus the three the engine keeps open (group commit, two LISTENs).
-    Tandem.Builder builder = Tandem.builder().databaseUrl(jdbcUrl).maxPoolSize(concurrency + 3);
+    TandemBuilder builder = Tandem.builder().databaseUrl(jdbcUrl).maxPoolSize(concurrency + 3);
     if (telemetry) {
       this.telemetry = new BenchTelemetry();
       builder.openTelemetry(this.telemetry.openTelemetry()).meterRegistry(this.telemetry.registry());

@@ -3,6 +3,7 @@ package dev.tandem.spring;
 import dev.tandem.AmbientTransaction;
 import dev.tandem.QueueOptions;
 import dev.tandem.Tandem;
+import dev.tandem.TandemBuilder;
 import dev.tandem.TransactionRunner;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -82,7 +83,7 @@ public class TandemAutoConfiguration {
             ObjectProvider<TandemCustomizer> customizers) {
         DataSource dataSource = dataSource(dataSources);
         requirePostgreSql(dataSource);
-        Tandem.Builder builder = builder(properties).dataSource(dataSource)
+        TandemBuilder builder = builder(properties).dataSource(dataSource)
                 .ambientTransaction(ambientTransaction)
                 .transactionRunner(transactionRunner);
         customizers.orderedStream().forEach(c -> c.customize(builder));
@@ -148,8 +149,8 @@ public class TandemAutoConfiguration {
     }
 
     /** A builder with the properties applied; each value that cannot work is refused, naming its property. */
-    static Tandem.Builder builder(TandemProperties p) {
-        Tandem.Builder b = Tandem.builder();
+    static TandemBuilder builder(TandemProperties p) {
+        TandemBuilder b = Tandem.builder();
         String executorId = p.getExecutorId() != null ? p.getExecutorId() : hostName();
         if (executorId != null) {
             if (executorId.isBlank()) {

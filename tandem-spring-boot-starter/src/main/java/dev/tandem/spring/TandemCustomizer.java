@@ -1,6 +1,7 @@
 package dev.tandem.spring;
 
 import dev.tandem.Tandem;
+import dev.tandem.TandemBuilder;
 
 /**
  * A bean that adjusts the auto-configured engine's builder, for what {@code tandem.*} properties cannot express (an
@@ -16,5 +17,5 @@ import dev.tandem.Tandem;
  */
 @FunctionalInterface
 public interface TandemCustomizer {
-    void customize(Tandem.Builder builder);
+    void customize(TandemBuilder builder);
 }

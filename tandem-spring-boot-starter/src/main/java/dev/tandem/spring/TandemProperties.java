@@ -1,5 +1,6 @@
 package dev.tandem.spring;
 
+import dev.tandem.TandemBuilder;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -7,7 +8,7 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
- * Settings of the auto-configured Tandem engine, under {@code tandem.*}. Each maps to the {@code Tandem.Builder}
+ * Settings of the auto-configured Tandem engine, under {@code tandem.*}. Each maps to the {@code TandemBuilder}
  * method of the same name; unset ones keep the builder's defaults. Values that cannot work (a negative duration, a
  * queue limit of 0) stop the application at startup with an error naming the property. Anything else: a {@link
  * TandemCustomizer} bean.

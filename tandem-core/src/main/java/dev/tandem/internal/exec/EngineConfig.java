@@ -1,5 +1,6 @@
 package dev.tandem.internal.exec;
 
+import dev.tandem.TandemBuilder;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tandem.internal.db.QueueStore.QueueRow;
 import dev.tandem.internal.observe.Telemetry;
@@ -9,7 +10,7 @@ import java.util.Map;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 
-/** Validated settings of one engine (built by {@code Tandem.Builder}). */
+/** Validated settings of one engine (built by {@code TandemBuilder}). */
 public record EngineConfig(
         DataSource dataSource,
         String executorId,

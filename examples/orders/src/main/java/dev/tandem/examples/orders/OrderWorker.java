@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.tandem.StartOptions;
 import dev.tandem.Tandem;
+import dev.tandem.TandemBuilder;
 import dev.tandem.Workflow;
 import dev.tandem.WorkflowFailedException;
 import java.io.IOException;
@@ -56,7 +57,7 @@ final class OrderWorker {
         try (HikariDataSource pool = new HikariDataSource(poolConfig)) {
             io.opentelemetry.sdk.OpenTelemetrySdk otel = DemoTrace.forWorker();
             tracer = otel == null ? null : otel.getTracer("orders-demo");
-            Tandem.Builder builder = Tandem.builder();
+            TandemBuilder builder = Tandem.builder();
             if (otel != null) {
                 builder.openTelemetry(otel);
             }
