@@ -38,6 +38,7 @@ final class ExecutorSim {
   private static final Duration SETTLE = Duration.ofSeconds(6);
   private static final Duration WINDOW = Duration.ofSeconds(10);
   private static final int ENQUEUES = 20;
+  private static final int BUSY_ROWS = 2_000;
   private static final String DB = "sim";
 
   /** Cumulative counters at one moment. */
@@ -65,6 +66,7 @@ final class ExecutorSim {
       config.setPoolName("sim-shared");
       try (HikariDataSource shared = new HikariDataSource(config);
           Connection c = DriverManager.getConnection(url)) {
+        try {
         Sql.execute(c, "CREATE EXTENSION pg_stat_statements");
         System.out.printf(
             "  own PostgreSQL 15 on port %d (max_connections 1500, pg_stat_statements); each"
@@ -72,8 +74,10 @@ final class ExecutorSim {
                 + " one workflow registered, no workload; one shared application pool of %d%n",
             pg.port(), HEARTBEAT.toMillis(), EXECUTOR_TIMEOUT.toMillis(), SHARED_POOL);
         System.out.println("  executors  statements/s  per executor  commits/s  rows read/s"
-            + "  tandem scans/s (seq+idx)  server CPU %  connections  statements per enqueue");
+            + "  tandem scans/s  server CPU %  connections  statements per enqueue"
+            + "  | with " + BUSY_ROWS + " RUNNING: server CPU %  rows read/s");
         String top = "";
+        String busyTop = "";
         for (int size : SIZES) {
           startEngines(engines, shared, size);
           Thread.sleep(SETTLE.toMillis());
@@ -89,20 +93,30 @@ final class ExecutorSim {
           long connections = Sql.count(c,
               "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()");
           double perEnqueue = perEnqueue(c, pg, statements);
+          double[] busy = busy(c, pg);
+          if (size == SIZES[SIZES.length - 1]) {
+            busyTop = topStatements(c, busy[2]);
+          }
           System.out.printf(
-              "  %9d  %12.0f  %12.1f  %9.0f  %11.0f  %24.0f  %12.0f  %11d  %21.0f%n",
+              "  %9d  %12.0f  %12.1f  %9.0f  %11.0f  %14.0f  %12.0f  %11d  %21.0f"
+                  + "  | %31.0f  %11.0f%n",
               size, statements, statements / size, (b.commits() - a.commits()) / s,
               (b.tupReturned() - a.tupReturned() + b.tupFetched() - a.tupFetched()) / s,
               (b.seqScans() - a.seqScans() + b.idxScans() - a.idxScans()) / s,
-              100.0 * (b.cpuTicks() - a.cpuTicks()) / 100 / s, connections, perEnqueue);
+              100.0 * (b.cpuTicks() - a.cpuTicks()) / 100 / s, connections, perEnqueue, busy[0],
+              busy[1]);
         }
-        System.out.println("  busiest statements at " + SIZES[SIZES.length - 1]
-            + " executors (idle window, calls/s, mean ms, rows/call):");
+        System.out.println("  busiest statements (by total time) at " + SIZES[SIZES.length - 1]
+            + " idle executors:");
         System.out.print(top);
         System.out.println("  connections by application_name and state: "
             + connectionsByName(c));
-      } finally {
-        closeAll(engines);
+        System.out.printf("  busiest statements at %d executors with %d RUNNING workflows of a live"
+            + " executor:%n", SIZES[SIZES.length - 1], BUSY_ROWS);
+        System.out.print(busyTop);
+        } finally {
+          closeAll(engines); // before the shared pool they use
+        }
       }
     }
     return true;
@@ -163,6 +177,45 @@ final class ExecutorSim {
     return ((b.calls() - a.calls()) - idlePerSecond * s) / ENQUEUES;
   }
 
+  /**
+   * The same idle executors while {@value #BUSY_ROWS} workflows are RUNNING on another executor
+   * that is alive (its heartbeat kept fresh here), as if the cluster had work in flight: every
+   * executor's orphan scan looks at them. Returns {server CPU %, rows read/s, seconds}.
+   */
+  private static double[] busy(Connection c, LocalPostgres pg) throws Exception {
+    Sql.execute(c, "INSERT INTO tandem.executors (executor_id, incarnation)"
+        + " VALUES ('sim-busy', gen_random_uuid())");
+    Sql.execute(c, "INSERT INTO tandem.workflow_status (workflow_id, name, status, executor_id,"
+        + " owner_epoch, started_at) SELECT 'busy-' || g, 'sim_idle', 'RUNNING', 'sim-busy', 1,"
+        + " now() FROM generate_series(1, " + BUSY_ROWS + ") g");
+    Sql.execute(c, "ANALYZE tandem.workflow_status");
+    try {
+      long end = System.nanoTime() + SETTLE.toNanos() / 2;
+      while (System.nanoTime() < end) {
+        keepBusyAlive(c);
+      }
+      Sql.execute(c, "SELECT pg_stat_statements_reset()");
+      Counters a = counters(c, pg);
+      end = System.nanoTime() + WINDOW.toNanos();
+      while (System.nanoTime() < end) {
+        keepBusyAlive(c);
+      }
+      Counters b = counters(c, pg);
+      double s = (b.nanos() - a.nanos()) / 1e9;
+      return new double[] {
+        100.0 * (b.cpuTicks() - a.cpuTicks()) / 100 / s,
+        (b.tupReturned() - a.tupReturned() + b.tupFetched() - a.tupFetched()) / s, s};
+    } finally {
+      Sql.execute(c, "DELETE FROM tandem.workflow_status WHERE workflow_id LIKE 'busy-%'");
+      Sql.execute(c, "DELETE FROM tandem.executors WHERE executor_id = 'sim-busy'");
+    }
+  }
+
+  private static void keepBusyAlive(Connection c) throws Exception {
+    Sql.execute(c, "UPDATE tandem.executors SET heartbeat_at = now() WHERE executor_id = 'sim-busy'");
+    Thread.sleep(200);
+  }
+
   private static Counters counters(Connection c, LocalPostgres pg) throws Exception {
     Sql.execute(c, "SELECT pg_stat_force_next_flush()");
     long calls = Sql.count(c, "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements");
@@ -206,13 +259,16 @@ final class ExecutorSim {
     StringBuilder out = new StringBuilder();
     try (Statement s = c.createStatement();
         ResultSet rs = s.executeQuery(
-            "SELECT calls, mean_exec_time, rows, regexp_replace(query, '\\s+', ' ', 'g')"
-                + " FROM pg_stat_statements ORDER BY calls DESC LIMIT 10")) {
+            "SELECT calls, mean_exec_time, shared_blks_hit + shared_blks_read,"
+                + " 100 * total_exec_time / sum(total_exec_time) OVER (),"
+                + " regexp_replace(query, '\\s+', ' ', 'g')"
+                + " FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 8")) {
+      out.append("    calls/s  mean ms  blocks/call  % of time  statement\n");
       while (rs.next()) {
-        String q = rs.getString(4);
-        out.append(String.format("    %8.0f/s %6.3f ms %5.1f  %s%n", rs.getLong(1) / seconds,
-            rs.getDouble(2), rs.getDouble(3) / Math.max(1, rs.getLong(1)),
-            q.length() > 110 ? q.substring(0, 110) + "..." : q));
+        String q = rs.getString(5);
+        out.append(String.format("    %7.0f  %7.3f  %11.1f  %9.0f  %s%n", rs.getLong(1) / seconds,
+            rs.getDouble(2), rs.getDouble(3) / Math.max(1, rs.getLong(1)), rs.getDouble(4),
+            q.length() > 100 ? q.substring(0, 100) + "..." : q));
       }
     }
     return out.toString();

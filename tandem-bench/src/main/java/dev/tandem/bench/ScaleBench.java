@@ -57,7 +57,10 @@ final class ScaleBench {
     this.simulate = simulate;
   }
 
-  /** {@code scale --database-url URL [--workflows N] [--latency-runs M] [--no-sim]}. */
+  /**
+   * {@code scale --database-url URL [--workflows N] [--latency-runs M] [--no-sim | --only-sim]}:
+   * {@code --no-sim} leaves out {@link ExecutorSim}, {@code --only-sim} runs nothing else.
+   */
   static int main(String[] args) throws Exception {
     String url = null;
     int workflows = 10_000;
@@ -69,10 +72,13 @@ final class ScaleBench {
         case "--workflows" -> workflows = Integer.parseInt(args[++k]);
         case "--latency-runs" -> latencyRuns = Integer.parseInt(args[++k]);
         case "--no-sim" -> simulate = false;
+        case "--only-sim" -> {
+          return ExecutorSim.run() ? 0 : 1;
+        }
         default -> {
           System.err.println("tandem-bench scale: unknown option " + args[k]);
           System.err.println("usage: java -jar tandem-bench.jar scale --database-url URL"
-              + " [--workflows N] [--latency-runs M] [--no-sim]");
+              + " [--workflows N] [--latency-runs M] [--no-sim | --only-sim]");
           return 2;
         }
       }
