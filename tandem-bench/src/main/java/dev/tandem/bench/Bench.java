@@ -68,7 +68,7 @@ public final class Bench {
 
   public static void main(String[] args) {
     Locale.setDefault(Locale.ROOT);
-    if (args.length > 0 && args[0].equals("scale")) {
+    if (args.length > 0 && (args[0].equals("scale") || args[0].equals("failover"))) {
       System.exit(runOwn(args));
     }
     Options options;
@@ -103,11 +103,14 @@ public final class Bench {
     System.exit(status);
   }
 
-  /** Commands that parse their own options: {@code scale} ({@link ScaleBench}). */
+  /**
+   * Commands that parse their own options: {@code scale} ({@link ScaleBench}) and {@code failover}
+   * ({@link FailoverBench}).
+   */
   private static int runOwn(String[] args) {
     int status;
     try {
-      status = ScaleBench.main(args);
+      status = args[0].equals("scale") ? ScaleBench.main(args) : FailoverBench.main(args);
     } catch (Exception e) {
       System.err.println("tandem-bench: " + e);
       e.printStackTrace();
