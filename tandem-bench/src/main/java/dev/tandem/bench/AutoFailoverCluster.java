@@ -117,7 +117,8 @@ final class AutoFailoverCluster implements AutoCloseable {
     while (true) {
       Map<String, String> s = states();
       if (s.values().stream().filter(v -> v.equals("primary/primary")).count() == 1
-          && s.values().stream().filter(v -> v.equals("secondary/secondary")).count() == 1) {
+          && s.values().stream().filter(v -> v.equals("secondary/secondary")).count() == 1
+          && synchronousStandbyStreaming()) {
         return;
       }
       if (System.currentTimeMillis() > deadline) {
@@ -133,6 +134,31 @@ final class AutoFailoverCluster implements AutoCloseable {
         }
       }
       Thread.sleep(1000);
+    }
+  }
+
+  /** Whether the primary streams to a synchronous standby (seen by PostgreSQL, not the monitor). */
+  private boolean synchronousStandbyStreaming() {
+    String primary = primaryName();
+    if (primary == null) {
+      return false;
+    }
+    try (Connection p = DriverManager.getConnection(nodeUrl(primary))) {
+      return Sql.count(p, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"
+          + " AND sync_state IN ('sync', 'quorum')") > 0;
+    } catch (SQLException e) {
+      return false;
+    }
+  }
+
+  /** The last lines of the monitor's log about node health and goal states, for a diagnosis. */
+  String monitorEvents() {
+    try {
+      List<String> lines = Files.readAllLines(dir.resolve("monitor.log")).stream()
+          .filter(l -> l.contains("goal state") || l.contains("healthy")).toList();
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 12), lines.size()));
+    } catch (Exception e) {
+      return "(no monitor log: " + e + ")";
     }
   }
 
@@ -221,7 +247,8 @@ final class AutoFailoverCluster implements AutoCloseable {
       }
       Thread.sleep(100);
     }
-    throw new IllegalStateException("no new primary after " + seconds + " s: " + states());
+    throw new IllegalStateException("no new primary after " + seconds + " s: " + states()
+        + "; the monitor's last events:\n" + monitorEvents());
   }
 
   private String nodeUrl(String name) {
