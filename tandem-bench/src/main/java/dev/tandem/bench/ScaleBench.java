@@ -150,7 +150,7 @@ final class ScaleBench {
             .maxPoolSize(4)
             .queue(ScaleWorker.LIMITED_QUEUE,
                 QueueOptions.unlimited().concurrency(ScaleWorker.LIMIT)
-                    .workerConcurrency(ScaleWorker.LIMIT))
+                    .workerConcurrency(ScaleWorker.LIMITED_PER_EXECUTOR))
             .queue(ScaleWorker.TAKEOVER_QUEUE,
                 QueueOptions.unlimited().workerConcurrency(ScaleWorker.TAKEOVER_SLOTS))
             .build();
@@ -207,7 +207,8 @@ final class ScaleBench {
       System.out.printf(
           "  global limit: %d workflows of queue %s (concurrency %d, %d per executor): at most %d"
               + " ran at once (%s); per executor: %s%n",
-          LIMITED_WORKFLOWS, ScaleWorker.LIMITED_QUEUE, ScaleWorker.LIMIT, ScaleWorker.LIMIT,
+          LIMITED_WORKFLOWS, ScaleWorker.LIMITED_QUEUE, ScaleWorker.LIMIT,
+          ScaleWorker.LIMITED_PER_EXECUTOR,
           overlap, overlap <= ScaleWorker.LIMIT ? "holds" : "VIOLATED", perExecutor(c, "l-"));
 
       takeover = executors > 1 ? takeover(c, workers) : List.of();

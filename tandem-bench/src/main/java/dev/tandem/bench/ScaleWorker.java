@@ -28,8 +28,9 @@ import javax.sql.DataSource;
  *
  * <p>Short intervals, so that a takeover is quick to measure: heartbeat {@link #HEARTBEAT},
  * executor timeout {@link #EXECUTOR_TIMEOUT}. Queues: {@code default} (no limit), {@value
- * #LIMITED_QUEUE} (at most {@value #LIMIT} running across all executors, and as many per
- * executor, so the global limit is what binds with two or more) and {@value #TAKEOVER_QUEUE}
+ * #LIMITED_QUEUE} (at most {@value #LIMIT} running across all executors, {@value
+ * #LIMITED_PER_EXECUTOR} per executor: with two or more executors the global limit is what binds,
+ * and no executor can take all of it) and {@value #TAKEOVER_QUEUE}
  * ({@value #TAKEOVER_SLOTS} per executor, so that each executor holds the same share).
  */
 final class ScaleWorker {
@@ -39,6 +40,7 @@ final class ScaleWorker {
   static final String LIMITED_QUEUE = "scale_limited";
   static final String TAKEOVER_QUEUE = "scale_takeover";
   static final int LIMIT = 3;
+  static final int LIMITED_PER_EXECUTOR = 2;
   static final int TAKEOVER_SLOTS = 4;
   static final Duration HEARTBEAT = Duration.ofMillis(500);
   static final Duration EXECUTOR_TIMEOUT = Duration.ofSeconds(2);
@@ -69,7 +71,8 @@ final class ScaleWorker {
               .executorTimeout(EXECUTOR_TIMEOUT)
               .shutdownTimeout(Duration.ofSeconds(2))
               .queue("default", QueueOptions.unlimited())
-              .queue(LIMITED_QUEUE, QueueOptions.unlimited().concurrency(LIMIT).workerConcurrency(LIMIT))
+              .queue(LIMITED_QUEUE, QueueOptions.unlimited().concurrency(LIMIT)
+                  .workerConcurrency(LIMITED_PER_EXECUTOR))
               .queue(TAKEOVER_QUEUE, QueueOptions.unlimited().workerConcurrency(TAKEOVER_SLOTS))
               .build();
       tandem.register(
