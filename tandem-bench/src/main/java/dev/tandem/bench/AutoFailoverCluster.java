@@ -39,7 +39,8 @@ final class AutoFailoverCluster implements AutoCloseable {
 
   /** Whether {@code pg_autoctl} is on the PATH (or in /usr/bin). */
   static boolean available() {
-    for (String p : (System.getenv("PATH") + File.pathSeparator + "/usr/bin").split(File.pathSeparator)) {
+    String path = System.getenv("PATH") + File.pathSeparator + "/usr/bin";
+    for (String p : path.split(File.pathSeparator)) {
       if (Files.isExecutable(Path.of(p, PG_AUTOCTL))) {
         return true;
       }

@@ -212,7 +212,8 @@ final class ExecutorSim {
   }
 
   private static void keepBusyAlive(Connection c) throws Exception {
-    Sql.execute(c, "UPDATE tandem.executors SET heartbeat_at = now() WHERE executor_id = 'sim-busy'");
+    Sql.execute(
+        c, "UPDATE tandem.executors SET heartbeat_at = now() WHERE executor_id = 'sim-busy'");
     Thread.sleep(200);
   }
 

@@ -61,7 +61,8 @@ final class FailoverBench {
       return 2;
     }
     if (!AutoFailoverCluster.available()) {
-      System.out.println("failover: pg_autoctl not found (apt-get install postgresql-15-auto-failover)");
+      System.out.println(
+          "failover: pg_autoctl not found (apt-get install postgresql-15-auto-failover)");
       return 1;
     }
     return new FailoverBench().run();
@@ -195,7 +196,8 @@ final class FailoverBench {
     String now = cluster.awaitNewPrimary(old, 120);
     long promoted = System.nanoTime();
     System.out.printf("  %s -> %s: new primary writable %.2f s after the %s; %d payments done"
-        + " before%n", old, now, (promoted - failAt) / 1e9, round == 1 ? "command" : "kill", before);
+        + " before%n", old, now, (promoted - failAt) / 1e9, round == 1 ? "command" : "kill",
+        before);
     // Messages sent after the failover: only a LISTEN on the new primary (or the 5 s look) wakes.
     long sent = System.nanoTime();
     for (int k = 0; k < waiters.size(); k++) {

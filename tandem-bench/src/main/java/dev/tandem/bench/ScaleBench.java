@@ -18,13 +18,14 @@ import java.util.stream.Collectors;
  * <ol>
  *   <li><b>drain</b>: {@code N} workflows enqueued by one SQL statement, then the executors are
  *       started; throughput from the first claim to the last {@code SUCCESS} (server clock);
- *   <li><b>start latency</b>: with the executors idle, one workflow enqueued at a time (autocommit);
- *       from its {@code created_at} to the start of its body (its attempt row), both server clock;
+ *   <li><b>start latency</b>: with the executors idle, one workflow enqueued at a time
+ *       (autocommit); from its {@code created_at} to the start of its body (its attempt row),
+ *       both on the server's clock;
  *   <li><b>global limit</b>: workflows of a queue with concurrency {@value ScaleWorker#LIMIT}; the
  *       most executions whose recorded [start, end] overlap must be at most that;
  *   <li><b>takeover</b> (2 executors or more): each executor holds {@value
- *       ScaleWorker#TAKEOVER_SLOTS} sleeping workflows; one executor is killed with SIGKILL; for each
- *       of its workflows, the time from the kill to the first attempt row written by another
+ *       ScaleWorker#TAKEOVER_SLOTS} sleeping workflows; one executor is killed with SIGKILL; for
+ *       each of its workflows, the time from the kill to the first attempt row written by another
  *       executor. Target: at most executor timeout plus one heartbeat.
  * </ol>
  *
@@ -131,7 +132,8 @@ final class ScaleBench {
     long max = takeovers.isEmpty() ? -1 : takeovers.get(takeovers.size() - 1);
     System.out.printf(
         "  takeover after SIGKILL: %d workflows, p50 %d ms, max %d ms (target <= %d ms: %s)%n",
-        takeovers.size(), p50, max, limitMillis, max >= 0 && max <= limitMillis ? "met" : "NOT met");
+        takeovers.size(), p50, max, limitMillis,
+        max >= 0 && max <= limitMillis ? "met" : "NOT met");
     System.out.println("  checks: " + (ok ? "ok" : "FAILED"));
     System.out.printf(
         "scale: executors=%s drain_wf_s=%s takeover_p50_ms=%d takeover_max_ms=%d%n",
@@ -219,7 +221,8 @@ final class ScaleBench {
     }
     long expected = workflows + latencyRuns + LIMITED_WORKFLOWS
         + (executors > 1 ? (long) executors * ScaleWorker.TAKEOVER_SLOTS : 0);
-    long success = Sql.count(c, "SELECT count(*) FROM tandem.workflow_status WHERE status = 'SUCCESS'");
+    long success =
+        Sql.count(c, "SELECT count(*) FROM tandem.workflow_status WHERE status = 'SUCCESS'");
     long all = Sql.count(c, "SELECT count(*) FROM tandem.workflow_status");
     long notExactlyOnce = Sql.count(c,
         "SELECT count(*) FROM tandem.workflow_status w WHERE (SELECT count(*) FROM "
@@ -232,8 +235,9 @@ final class ScaleBench {
         "  check: %d enqueued, %d rows, %d SUCCESS, %d transactional-step rows, %d attempts;"
             + " not exactly once: %d%n",
         expected, all, success, runs, attempts, notExactlyOnce);
-    return new Round(executors, drain, start, overlap, takeover, expected - success + (all - expected),
-        notExactlyOnce);
+    // Missing or unfinished workflows, and rows nobody enqueued.
+    long notSuccess = Math.max(expected, all) - success;
+    return new Round(executors, drain, start, overlap, takeover, notSuccess, notExactlyOnce);
   }
 
   /** Enqueues {@code n} workflows {@code prefix1..n} into {@code queue} in one statement. */

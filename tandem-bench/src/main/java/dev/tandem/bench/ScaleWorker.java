@@ -93,7 +93,8 @@ final class ScaleWorker {
                 conn -> {
                   try (PreparedStatement ps =
                       conn.prepareStatement(
-                          "INSERT INTO " + RUNS + " (workflow_id, executor_id, started_at, ended_at)"
+                          "INSERT INTO " + RUNS
+                              + " (workflow_id, executor_id, started_at, ended_at)"
                               + " SELECT ?, ?, a.started_at, clock_timestamp() FROM " + ATTEMPTS
                               + " a WHERE a.id = ?")) {
                     ps.setString(1, ctx.workflowId());
@@ -119,7 +120,8 @@ final class ScaleWorker {
     try (Connection c = pool.getConnection();
         PreparedStatement ps =
             c.prepareStatement(
-                "INSERT INTO " + ATTEMPTS + " (workflow_id, executor_id) VALUES (?, ?) RETURNING id")) {
+                "INSERT INTO " + ATTEMPTS
+                    + " (workflow_id, executor_id) VALUES (?, ?) RETURNING id")) {
       ps.setString(1, workflowId);
       ps.setString(2, executorId);
       try (ResultSet rs = ps.executeQuery()) {
