@@ -40,6 +40,9 @@ final class ScaleBench {
   private static final int LIMITED_SLEEP_MILLIS = 20;
   private static final int TAKEOVER_SLEEP_MILLIS = 4_000;
   private static final long DRAIN_TIMEOUT_MILLIS = 300_000;
+  private static final String USAGE =
+      "usage: java -jar tandem-bench.jar scale --database-url URL [--workflows N (10000)]"
+          + " [--latency-runs M (200)] [--no-sim | --only-sim]";
 
   /** What one executor count measured. */
   private record Round(
@@ -73,13 +76,16 @@ final class ScaleBench {
         case "--workflows" -> workflows = Integer.parseInt(args[++k]);
         case "--latency-runs" -> latencyRuns = Integer.parseInt(args[++k]);
         case "--no-sim" -> simulate = false;
+        case "-h", "--help" -> {
+          System.out.println(USAGE);
+          return 0;
+        }
         case "--only-sim" -> {
           return ExecutorSim.run() ? 0 : 1;
         }
         default -> {
           System.err.println("tandem-bench scale: unknown option " + args[k]);
-          System.err.println("usage: java -jar tandem-bench.jar scale --database-url URL"
-              + " [--workflows N] [--latency-runs M] [--no-sim | --only-sim]");
+          System.err.println(USAGE);
           return 2;
         }
       }
@@ -111,7 +117,13 @@ final class ScaleBench {
       }
     }
     if (simulate) {
-      ok &= ExecutorSim.run();
+      try {
+        ok &= ExecutorSim.run();
+      } catch (Exception e) {
+        // Needs PostgreSQL's binaries in /usr/lib/postgresql/15/bin; the figures above still stand.
+        Phases.report("  failed: ", e);
+        ok = false;
+      }
     }
     List<Long> takeovers =
         rounds.stream().flatMap(r -> r.takeoverMillis().stream()).sorted().toList();
