@@ -68,6 +68,9 @@ public final class Bench {
 
   public static void main(String[] args) {
     Locale.setDefault(Locale.ROOT);
+    if (args.length > 0 && (args[0].equals("scale") || args[0].equals("failover"))) {
+      System.exit(runOwn(args));
+    }
     Options options;
     try {
       options = Options.parse(args);
@@ -98,6 +101,23 @@ public final class Bench {
     System.out.flush();
     // DBOS and the pools may leave non-daemon threads behind; they have all been closed by now.
     System.exit(status);
+  }
+
+  /**
+   * Commands that parse their own options: {@code scale} ({@link ScaleBench}) and {@code failover}
+   * ({@link FailoverBench}).
+   */
+  private static int runOwn(String[] args) {
+    int status;
+    try {
+      status = args[0].equals("scale") ? ScaleBench.main(args) : FailoverBench.main(args);
+    } catch (Exception e) {
+      System.err.println("tandem-bench: " + e);
+      e.printStackTrace();
+      status = 1;
+    }
+    System.out.flush();
+    return status;
   }
 
   private int run() throws Exception {
