@@ -82,6 +82,33 @@ class LostAcknowledgementTest {
                 .as("claimed, then reconciled").isEqualTo(2);
     }
 
+    /**
+     * Defect (found by the scale benchmark on a loaded machine): a queue claim whose rows reached the executor later
+     * than the executor timeout looked forgotten to reconciliation, which took them again; the claimed execution was
+     * then refused at its first write and the workflow ran again. Reconciliation now waits for claims in hand-over.
+     */
+    @Test
+    void aQueueClaimWhoseReplyIsLateIsNotTakenForALostOne() throws Exception {
+        Tandem tandem = engines.add(Tandem.builder().dataSource(pool).executorId("slow-claimer")
+                .heartbeatInterval(Duration.ofMillis(100)).executorTimeout(Duration.ofSeconds(1))
+                .pollInterval(Duration.ofHours(1)).shutdownTimeout(Duration.ofSeconds(1)).build());
+        tandem.register("once", String.class, (ctx, in) -> ctx.step("work", () -> in + " ran " + runs.incrementAndGet()));
+        FaultyDataSource.Rule claims = faulty.observe(containing("SET status = 'RUNNING', executor_id = ?"));
+        tandem.start();
+        FenceTest.await(() -> claims.fired() >= 1); // start's own look at the queue, which found nothing
+        claims.disarm();
+        // three times the executor timeout: several reconciliations (every 0.5 s) look meanwhile
+        FaultyDataSource.Rule late = faulty.delayReplyAfter(containing("SET status = 'RUNNING', executor_id = ?"),
+                Duration.ofSeconds(3), 1);
+        db.execute("SELECT tandem.enqueue_workflow('once', '[\"q\"]', workflow_id => 'late-claim')");
+
+        assertThat(tandem.<String>handle("late-claim").result(WAIT)).isEqualTo("q ran 1");
+        assertThat(late.fired()).isEqualTo(1);
+        assertThat(db.queryLong("SELECT attempts FROM tandem.workflows WHERE workflow_id = 'late-claim'"))
+                .as("claimed once, never reconciled").isEqualTo(1);
+        assertThat(runs.get()).isEqualTo(1);
+    }
+
     @Test
     void aRecoveryClaimWhoseReplyWasLostIsRunByItsExecutor() throws Exception {
         Tandem tandem = engine("rescuer");

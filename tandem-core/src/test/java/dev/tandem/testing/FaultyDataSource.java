@@ -53,7 +53,7 @@ public final class FaultyDataSource implements DataSource {
     /** How many times a rule fires when no count is given: until it is disarmed. */
     public static final int ALWAYS = -1;
 
-    private enum Kind { FAIL, LOSE_REPLY_AFTER_COMMIT, OBSERVE }
+    private enum Kind { FAIL, LOSE_REPLY_AFTER_COMMIT, DELAY_REPLY, OBSERVE }
 
     /** One armed fault. Thread-safe. */
     public static final class Rule {
@@ -62,6 +62,7 @@ public final class FaultyDataSource implements DataSource {
         private final String sqlState;
         private final AtomicInteger left;
         private final AtomicInteger fired = new AtomicInteger();
+        private long delayMillis;
 
         private Rule(Kind kind, Predicate<String> match, String sqlState, int times) {
             this.kind = kind;
@@ -147,6 +148,16 @@ public final class FaultyDataSource implements DataSource {
         return add(new Rule(Kind.LOSE_REPLY_AFTER_COMMIT, match, PSQLState.CONNECTION_FAILURE.getState(), times));
     }
 
+    /**
+     * The next {@code times} matching statements run (and, in autocommit, commit) at once, but their reply reaches the
+     * caller only {@code delay} later: a slow network, or a process that stalls right after the commit.
+     */
+    public Rule delayReplyAfter(Predicate<String> match, java.time.Duration delay, int times) {
+        Rule rule = new Rule(Kind.DELAY_REPLY, match, "", times);
+        rule.delayMillis = delay.toMillis();
+        return add(rule);
+    }
+
     /** Counts matching statements that ran without an error; changes nothing. */
     public Rule observe(Predicate<String> match) {
         return add(new Rule(Kind.OBSERVE, match, "", ALWAYS));
@@ -227,6 +238,11 @@ public final class FaultyDataSource implements DataSource {
         }
         if (rule.kind == Kind.FAIL) {
             throw serverError(rule.sqlState, "injected failure of: " + abbreviate(sql));
+        }
+        if (rule.kind == Kind.DELAY_REPLY) {
+            Object result = call.run();
+            Thread.sleep(rule.delayMillis);
+            return result;
         }
         call.run(); // it commits on the server ...
         try {

@@ -26,7 +26,7 @@ public final class ExecutorStore {
         this.engine = engine;
         for (String name : List.of("registerExecutor", "registerNames", "heartbeat", "expireExecutor", "claimOrphans",
                 "ownedRunning", "reclaimOwned", "forgetDeadExecutors", "failUnknownWorkflows", "unknownWaiting",
-                "expireDeadlines", "strandedCount")) {
+                "expireDeadlines", "strandedCount", "claimOrphansOfSilent")) {
             queries.get(name); // fail at start, not mid-run, if the packaged SQL is incomplete
         }
     }
@@ -90,11 +90,16 @@ public final class ExecutorStore {
      *
      * @param previousIncarnation this executor's id when recovering its own previous incarnation (at start), else null
      */
+    /**
+     * Claims orphaned RUNNING workflows. {@code everyRow}: also those of a forgotten executor or of an executor id
+     * restarted since (a scan of every RUNNING row); else only those of silent executors, through the index.
+     */
     public List<ClaimedRow> claimOrphans(String executorId, UUID incarnation, List<String> names,
-            @Nullable String previousIncarnation, Duration executorTimeout, AppVersion version, int limit)
-            throws SQLException {
+            @Nullable String previousIncarnation, Duration executorTimeout, AppVersion version, int limit,
+            boolean everyRow) throws SQLException {
         try (Connection conn = engine.getConnection();
-                PreparedStatement ps = conn.prepareStatement(queries.get("claimOrphans"))) {
+                PreparedStatement ps = conn.prepareStatement(queries.get(everyRow ? "claimOrphans"
+                        : "claimOrphansOfSilent"))) {
             ps.setString(1, executorId);
             ps.setString(2, incarnation.toString());
             ps.setString(3, version.version());

@@ -314,7 +314,7 @@ public final class Engine implements AutoCloseable {
                         public boolean stopping() {
                             return isStopping();
                         }
-                    });
+                    }, executions.handover().readLock());
             executions.attach(worker);
             queueThread = new Thread(worker, "tandem-queue-worker");
             queueThread.setDaemon(true);

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -49,11 +50,21 @@ final class Executions {
     private final Engine engine;
     private final SystemDatabase db;
     private final Map<String, WorkflowExecution<?, ?>> running = new ConcurrentHashMap<>();
+    /**
+     * Held (read) by a queue claim from its statement until its rows are in {@code running}, and (write) by
+     * reconciliation while it compares the rows owned in the database with {@code running}. Fair, so a steady stream
+     * of claims does not starve reconciliation.
+     */
+    private final ReentrantReadWriteLock handover = new ReentrantReadWriteLock(true);
     /** How many of {@code running} came from each queue; a replay replaces its entry and keeps the count. */
     private final Map<String, AtomicInteger> runningPerQueue = new ConcurrentHashMap<>();
     private volatile @Nullable ExecutorService workflowThreads;
     private volatile @Nullable ScheduledExecutorService timer;
     private volatile @Nullable QueueWorker queueWorker;
+
+    ReentrantReadWriteLock handover() {
+        return handover;
+    }
 
     Executions(Engine engine, SystemDatabase db) {
         this.engine = engine;

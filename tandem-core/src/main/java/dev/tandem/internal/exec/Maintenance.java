@@ -110,7 +110,7 @@ final class Maintenance {
             if (!previousIncarnationRecovered) {
                 recoverPreviousIncarnation();
             }
-            recoverOrphans(null);
+            recoverOrphans(null, maintenanceRounds % UNKNOWN_CHECK_ROUNDS == 0);
             if (maintenanceRounds % RECONCILE_ROUNDS == 0) {
                 reconcile();
             }
@@ -171,7 +171,7 @@ final class Maintenance {
      */
     void recoverPreviousIncarnation() {
         try {
-            recoverOrphans(config.executorId());
+            recoverOrphans(config.executorId(), true);
             previousIncarnationRecovered = true;
         } catch (RuntimeException e) {
             log.warn("executor '{}' could not recover its previous incarnation's workflows yet, will retry: {}",
@@ -183,8 +183,10 @@ final class Maintenance {
      * Claims and resumes orphaned executions, in batches until none is left.
      *
      * @param previousIncarnation this executor's id at start (its own earlier incarnation's work is orphaned), else null
+     * @param everyRow also look for rows of restarted or forgotten executors (a scan of every RUNNING row: at start
+     *     and every tenth round); else only the rows of silent executors, through the index
      */
-    void recoverOrphans(@Nullable String previousIncarnation) {
+    void recoverOrphans(@Nullable String previousIncarnation, boolean everyRow) {
         List<String> names = engine.workflowNames();
         if (names.isEmpty()) {
             return;
@@ -193,7 +195,7 @@ final class Maintenance {
             List<ClaimedRow> claimed;
             try {
                 claimed = db.executors().claimOrphans(config.executorId(), engine.incarnation(), names, previousIncarnation,
-                        config.executorTimeout(), engine.appVersion(), RECOVERY_BATCH);
+                        config.executorTimeout(), engine.appVersion(), RECOVERY_BATCH, everyRow);
             } catch (SQLException e) {
                 throw new TandemException("recovery failed: " + e.getMessage(), e);
             }
@@ -214,6 +216,17 @@ final class Maintenance {
      * acknowledgement may be on its way.
      */
     private void reconcile() throws SQLException {
+        // No queue claim is between its commit and its hand-over to the executions while this looks: a claim that
+        // waited long for a queue's lock, or a loaded machine, would otherwise make its fresh rows look forgotten.
+        executions.handover().writeLock().lock();
+        try {
+            reconcileOwned();
+        } finally {
+            executions.handover().writeLock().unlock();
+        }
+    }
+
+    private void reconcileOwned() throws SQLException {
         List<ExecutorStore.OwnedRow> owned = db.executors().ownedRunning(config.executorId(), engine.incarnation(),
                 config.executorTimeout());
         List<ExecutorStore.OwnedRow> forgotten = new ArrayList<>();

@@ -39,6 +39,7 @@ final class QueueWorker implements Runnable {
     private final String executorId;
     private final java.util.UUID incarnation;
     private final AppVersion version;
+    private final java.util.concurrent.locks.Lock handover;
     private final List<String> names;
     private final Duration pollInterval;
     private final int defaultWorkerConcurrency;
@@ -51,7 +52,9 @@ final class QueueWorker implements Runnable {
 
     QueueWorker(SystemDatabase db, String executorId, java.util.UUID incarnation, AppVersion version,
             List<String> names, Duration pollInterval,
-            int defaultWorkerConcurrency, ToIntFunction<String> runningInQueue, Sink sink) {
+            int defaultWorkerConcurrency, ToIntFunction<String> runningInQueue, Sink sink,
+            java.util.concurrent.locks.Lock handover) {
+        this.handover = handover;
         this.db = db;
         this.executorId = executorId;
         this.incarnation = incarnation;
@@ -153,10 +156,16 @@ final class QueueWorker implements Runnable {
             if (free <= 0) {
                 return;
             }
-            List<ClaimedRow> claimed = db.queues().claimQueued(executorId, incarnation, queue, names, version,
-                    Math.min(free, CLAIM_BATCH));
-            for (ClaimedRow row : claimed) {
-                sink.run(row, queue.name());
+            List<ClaimedRow> claimed;
+            handover.lock(); // until the claimed rows run here (see Executions.handover)
+            try {
+                claimed = db.queues().claimQueued(executorId, incarnation, queue, names, version,
+                        Math.min(free, CLAIM_BATCH));
+                for (ClaimedRow row : claimed) {
+                    sink.run(row, queue.name());
+                }
+            } finally {
+                handover.unlock();
             }
             if (claimed.size() < Math.min(free, CLAIM_BATCH)) {
                 return;
