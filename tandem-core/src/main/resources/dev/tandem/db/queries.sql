@@ -142,24 +142,29 @@ RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owne
 
 -- name: claimOrphansOfSilent
 -- Recovery, every maintenance round: the RUNNING workflows of executors whose heartbeat is older than the timeout
--- (or that stopped), found through workflow_status_running_idx: the cost grows with the silent executors' rows, not
--- with every RUNNING row of every live executor (claimOrphans, which also finds rows of a restarted executor id or of
--- a forgotten executor, runs at start and every tenth round). Same parameters as claimOrphans.
+-- (or that stopped). It starts from those executors (a few rows of tandem.executors) and takes their rows through
+-- workflow_status_running_idx, so its cost grows with the silent executors' rows, not with every RUNNING row of
+-- every live executor; with nobody silent it reads tandem.executors only. (claimOrphans, which also finds the rows
+-- of a restarted executor id or of a forgotten executor, runs at start and every tenth round.) Parameters: executor
+-- id, incarnation, version (SET); names, version, compatible patterns, batch (per silent executor); this executor's
+-- id at start or NULL, executor id, timeout; batch.
 UPDATE tandem.workflow_status w
    SET executor_id = ?, owner_incarnation = ?::uuid, owner_epoch = w.owner_epoch + 1, attempts = w.attempts + 1,
        updated_at = now(), app_version = coalesce(w.app_version, ?)
  WHERE w.workflow_id IN (
         SELECT o.workflow_id
-          FROM tandem.workflow_status o
-         WHERE o.status = 'RUNNING'
-           AND o.name = ANY (?::text[])
-           AND o.executor_id IN (SELECT e.executor_id FROM tandem.executors e
-                                  WHERE (e.executor_id = ? OR e.executor_id <> ?)
-                                    AND e.heartbeat_at <= now() - ?::interval)
-           AND (o.app_version IS NULL OR o.app_version = ? OR o.app_version LIKE ANY (?::text[]))
-         ORDER BY o.created_at
-         LIMIT ?
-           FOR UPDATE SKIP LOCKED)
+          FROM tandem.executors e
+         CROSS JOIN LATERAL (
+                SELECT r.workflow_id
+                  FROM tandem.workflow_status r
+                 WHERE r.executor_id = e.executor_id AND r.status = 'RUNNING'
+                   AND r.name = ANY (?::text[])
+                   AND (r.app_version IS NULL OR r.app_version = ? OR r.app_version LIKE ANY (?::text[]))
+                 LIMIT ?
+                   FOR UPDATE SKIP LOCKED) o
+         WHERE (e.executor_id = ? OR e.executor_id <> ?)
+           AND e.heartbeat_at <= now() - ?::interval
+         LIMIT ?)
 RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owner_epoch, w.traceparent,
           w.tracestate, NULL::float8;
 

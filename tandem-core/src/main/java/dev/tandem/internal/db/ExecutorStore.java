@@ -103,13 +103,24 @@ public final class ExecutorStore {
             ps.setString(1, executorId);
             ps.setString(2, incarnation.toString());
             ps.setString(3, version.version());
-            ps.setArray(4, conn.createArrayOf("text", names.toArray()));
-            ps.setString(5, previousIncarnation);
-            ps.setString(6, executorId);
-            ps.setString(7, interval(executorTimeout));
-            ps.setString(8, version.version());
-            ps.setArray(9, conn.createArrayOf("text", version.likePatterns()));
-            ps.setInt(10, limit);
+            if (everyRow) {
+                ps.setArray(4, conn.createArrayOf("text", names.toArray()));
+                ps.setString(5, previousIncarnation);
+                ps.setString(6, executorId);
+                ps.setString(7, interval(executorTimeout));
+                ps.setString(8, version.version());
+                ps.setArray(9, conn.createArrayOf("text", version.likePatterns()));
+                ps.setInt(10, limit);
+            } else {
+                ps.setArray(4, conn.createArrayOf("text", names.toArray()));
+                ps.setString(5, version.version());
+                ps.setArray(6, conn.createArrayOf("text", version.likePatterns()));
+                ps.setInt(7, limit);
+                ps.setString(8, previousIncarnation);
+                ps.setString(9, executorId);
+                ps.setString(10, interval(executorTimeout));
+                ps.setInt(11, limit);
+            }
             return Rows.claimed(ps);
         }
     }
