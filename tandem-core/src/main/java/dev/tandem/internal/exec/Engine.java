@@ -231,16 +231,10 @@ public final class Engine implements AutoCloseable {
             throw new IllegalStateException("cannot register workflow '" + name + "' after start(): register every"
                     + " workflow first, so that recovery at start finds them");
         }
-        if (registry.putIfAbsent(name, new RegisteredWorkflow<>(name, boxed(inputType), function)) != null) {
+        if (registry.putIfAbsent(name, RegisteredWorkflow.of(name, inputType, function)) != null) {
             throw new IllegalArgumentException("a workflow named '" + name + "' is already registered;"
                     + " workflow names must be unique");
         }
-    }
-
-    /** {@code int.class} and the like stand for their boxes: inputs arrive as objects. */
-    @SuppressWarnings("unchecked")
-    private static <I> Class<I> boxed(Class<I> type) {
-        return (Class<I>) java.lang.invoke.MethodType.methodType(type).wrap().returnType();
     }
 
     public synchronized void start() {
