@@ -28,6 +28,8 @@ final class Maintenance {
     private static final Logger log = LoggerFactory.getLogger(Maintenance.class);
     private static final int RECOVERY_BATCH = 100;
     static final int UNKNOWN_CHECK_ROUNDS = 10;
+    /** The warning about stranded workflows (view tandem.stranded), every this many rounds. */
+    static final int STRANDED_CHECK_ROUNDS = 60;
     static final int RECONCILE_ROUNDS = 5;
     /** With metrics on, the queue gauges are read from the database every this many rounds, never per scrape. */
     static final int QUEUE_SIZE_ROUNDS = 5;
@@ -155,6 +157,9 @@ final class Maintenance {
         db.executors().unknownWaiting(alive).forEach((name, count) -> log.warn("{} workflows named '{}' are waiting, but no running"
                 + " executor has registered that name; they fail after {} unless one does", count, name,
                 config.unknownWorkflowTimeout()));
+        if (maintenanceRounds % STRANDED_CHECK_ROUNDS != 0) {
+            return; // a scan of every workflow that has not ended, on every executor: once a minute is enough
+        }
         var stranded = db.executors().stranded();
         if (stranded.count() > 0) {
             log.warn("{} workflows ({}) cannot be run by any live executor: their application version is not running;"
