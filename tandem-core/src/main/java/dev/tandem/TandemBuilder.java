@@ -37,6 +37,7 @@ public final class TandemBuilder {
     private Duration pollInterval = Duration.ofSeconds(1);
     private Duration unknownWorkflowTimeout = Duration.ofMinutes(10);
     private @Nullable Duration retention;
+    private WorkflowClock clock = WorkflowClock.system();
     // Typed Object: this class must load without the optional OpenTelemetry and Micrometer jars.
     private @Nullable Object openTelemetry;
     private @Nullable Object meterRegistry;
@@ -125,6 +126,18 @@ public final class TandemBuilder {
      */
     public TandemBuilder retention(@Nullable Duration olderThan) {
         this.retention = olderThan;
+        return this;
+    }
+
+    /**
+     * The time workflows see (default {@link WorkflowClock#system()}). For tests: the test kit's
+     * {@code TestClock} skips time, together with {@code tandem.now()} in its test database.
+     */
+    public TandemBuilder clock(WorkflowClock clock) {
+        if (clock == null) {
+            throw new IllegalArgumentException("clock must not be null; WorkflowClock.system() is the default");
+        }
+        this.clock = clock;
         return this;
     }
 
@@ -333,7 +346,7 @@ public final class TandemBuilder {
         EngineConfig config = new EngineConfig(ds, id, migrate, heartbeatInterval, executorTimeout,
                 maxRecoveryAttempts, virtualThreads, maxConcurrentWorkflows, shutdownTimeout, objectMapper,
                 Map.copyOf(queueRows), pollInterval, unknownWorkflowTimeout, retention,
-                Telemetry.create(openTelemetry, meterRegistry, id), appVersion, List.copyOf(compatibleWith));
+                Telemetry.create(openTelemetry, meterRegistry, id), appVersion, List.copyOf(compatibleWith), clock);
         return new Tandem(new Engine(config, new EngineHooks(ambientTransaction, transactionRunner)), pool);
     }
 

@@ -14,7 +14,7 @@
 -- only waiting messages are locked by another transaction; no row when there is none.
 WITH m AS (
     UPDATE tandem.messages m
-       SET consumed_at = now()
+       SET consumed_at = tandem.now()
      WHERE (m.workflow_id, m.topic, m.seq) = (
             SELECT o.workflow_id, o.topic, o.seq FROM tandem.messages o
              WHERE o.workflow_id = ? AND o.topic = ? AND o.consumed_at IS NULL
@@ -50,7 +50,7 @@ WITH h AS (
 ), e AS (
     INSERT INTO tandem.events (workflow_id, key, value)
     SELECT workflow_id, key, value FROM h
-    ON CONFLICT (workflow_id, key) DO UPDATE SET value = excluded.value, updated_at = now()
+    ON CONFLICT (workflow_id, key) DO UPDATE SET value = excluded.value, updated_at = tandem.now()
     RETURNING workflow_id
 )
 SELECT pg_notify('tandem_event', workflow_id) FROM e;
@@ -88,7 +88,7 @@ INSERT INTO tandem.workflow_status (workflow_id, name, status, input, executor_i
                                     deadline_at, started_at, owner_epoch, owner_incarnation, traceparent, tracestate,
                                     app_version)
 SELECT ?, ?, 'RUNNING', ?::jsonb, ?, p.workflow_id, ?::bigint,
-       least(p.deadline_at, now() + ?::bigint * interval '1 millisecond'), now(), 1, ?::uuid, ?, ?, e.app_version
+       least(p.deadline_at, tandem.now() + ?::bigint * interval '1 millisecond'), tandem.now(), 1, ?::uuid, ?, ?, e.app_version
   FROM tandem.workflow_status p
   LEFT JOIN tandem.executors e ON e.executor_id = p.executor_id -- the parent's executor runs the child: its version
  WHERE p.workflow_id = ?
@@ -110,14 +110,14 @@ UPDATE tandem.workflow_status SET timeout_ms = ? WHERE workflow_id = ? AND timeo
 -- takes them): an application's open transaction must not stall the maintenance of every executor.
 WITH expired AS (
     UPDATE tandem.workflow_status w
-       SET status = 'CANCELLED', updated_at = now(),
+       SET status = 'CANCELLED', updated_at = tandem.now(),
            error = jsonb_build_object('type', 'timeout',
                                       'message', 'cancelled: its deadline ' || w.deadline_at || ' passed'
                                                  || coalesce(' (timeout ' || w.timeout_ms || ' ms)', ''))
      WHERE w.workflow_id IN (SELECT o.workflow_id FROM tandem.workflow_status o
-                              WHERE o.deadline_at < now() AND o.status IN ('ENQUEUED', 'DELAYED', 'RUNNING')
+                              WHERE o.deadline_at < tandem.now() AND o.status IN ('ENQUEUED', 'DELAYED', 'RUNNING')
                                 FOR UPDATE SKIP LOCKED)
-       AND w.deadline_at < now() AND w.status IN ('ENQUEUED', 'DELAYED', 'RUNNING')
+       AND w.deadline_at < tandem.now() AND w.status IN ('ENQUEUED', 'DELAYED', 'RUNNING')
     RETURNING w.workflow_id, w.queue_name
 )
 SELECT workflow_id, pg_notify('tandem_cancel', workflow_id), pg_notify('tandem_queue', coalesce(queue_name, 'default'))

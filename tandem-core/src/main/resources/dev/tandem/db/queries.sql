@@ -1,5 +1,8 @@
 -- Named queries of the engine, loaded once at start (dev.tandem.internal.db.Queries). A line
 -- `-- include: name` inside a query stands for that (earlier) query's text.
+-- Two clocks: tandem.now() is the time workflows see (created/updated/started, delays, deadlines, rate limits,
+-- retention; migration V11: now() in production, a test clock's time in tandem-test), now() is the time executors
+-- live by (heartbeats, registrations), which a test clock never moves: skipping time must not make executors dead.
 -- Every statement the engine sends is here. A batch of rows is bound as one JSON array (jsonb_to_recordset), so one
 -- statement serves any number of rows, and inputs and outputs, already JSON, are embedded as they are.
 
@@ -15,7 +18,7 @@
 INSERT INTO tandem.workflow_status (workflow_id, name, status, queue_name, input, executor_id, timeout_ms, deadline_at,
                                     owner_epoch, owner_incarnation, traceparent, tracestate, app_version)
 SELECT n.workflow_id, n.name, 'RUNNING', n.queue_name, n.input, me.executor_id, n.timeout_ms,
-       now() + n.timeout_ms * interval '1 millisecond', 1, me.incarnation, n.traceparent, n.tracestate,
+       tandem.now() + n.timeout_ms * interval '1 millisecond', 1, me.incarnation, n.traceparent, n.tracestate,
        (SELECT e.app_version FROM tandem.executors e WHERE e.executor_id = me.executor_id)
 FROM jsonb_to_recordset(?::jsonb) AS n(workflow_id text, name text, queue_name text, input jsonb, timeout_ms bigint,
                                        traceparent text, tracestate text), me
@@ -41,7 +44,7 @@ RETURNING workflow_id, position;
 -- with an uncommitted cancel of the workflow): the committer's connection has a short lock_timeout, and a write that
 -- times out is taken out of the batch and retried on its own (GroupCommitter), so it delays no other workflow.
 UPDATE tandem.workflow_status w
-   SET status = f.status, output = f.output, output_type = f.output_type, error = f.error, updated_at = now()
+   SET status = f.status, output = f.output, output_type = f.output_type, error = f.error, updated_at = tandem.now()
   FROM jsonb_to_recordset(?::jsonb) AS f(workflow_id text, status text, output jsonb, output_type text, error jsonb,
                                          epoch bigint),
        me
@@ -117,7 +120,7 @@ UPDATE tandem.executors SET heartbeat_at = '-infinity' WHERE executor_id = ? AND
 -- takes this version.
 UPDATE tandem.workflow_status w
    SET executor_id = ?, owner_incarnation = ?::uuid, owner_epoch = w.owner_epoch + 1, attempts = w.attempts + 1,
-       updated_at = now(), app_version = coalesce(w.app_version, ?)
+       updated_at = tandem.now(), app_version = coalesce(w.app_version, ?)
  WHERE w.workflow_id IN (
         SELECT o.workflow_id
           FROM tandem.workflow_status o
@@ -150,7 +153,7 @@ RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owne
 -- id at start or NULL, executor id, timeout; batch.
 UPDATE tandem.workflow_status w
    SET executor_id = ?, owner_incarnation = ?::uuid, owner_epoch = w.owner_epoch + 1, attempts = w.attempts + 1,
-       updated_at = now(), app_version = coalesce(w.app_version, ?)
+       updated_at = tandem.now(), app_version = coalesce(w.app_version, ?)
  WHERE w.workflow_id IN (
         SELECT o.workflow_id
           FROM tandem.executors e
@@ -176,13 +179,13 @@ RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owne
 SELECT w.workflow_id, w.owner_epoch
   FROM tandem.workflow_status w
  WHERE w.status = 'RUNNING' AND w.executor_id = ? AND w.owner_incarnation = ?::uuid
-   AND w.updated_at < now() - ?::interval;
+   AND w.updated_at < tandem.now() - ?::interval;
 
 -- name: reclaimOwned
 -- Reconciliation, second half: takes the rows found above again, with a new ownership epoch, if nothing changed them
 -- meanwhile. Parameters: executor id, incarnation, workflow ids, their epochs as read.
 UPDATE tandem.workflow_status w
-   SET owner_epoch = w.owner_epoch + 1, attempts = w.attempts + 1, updated_at = now()
+   SET owner_epoch = w.owner_epoch + 1, attempts = w.attempts + 1, updated_at = tandem.now()
   FROM unnest(?::text[], ?::bigint[]) AS r(workflow_id, owner_epoch)
  WHERE w.workflow_id = r.workflow_id AND w.owner_epoch = r.owner_epoch AND w.status = 'RUNNING'
    AND w.executor_id = ? AND w.owner_incarnation = ?::uuid
@@ -226,13 +229,13 @@ FROM tandem.queues;
 -- executor runs, highest priority first, FIFO within a priority. SKIP LOCKED: concurrent dequeuers take disjoint rows.
 UPDATE tandem.workflow_status w
    SET status = 'RUNNING', executor_id = ?, owner_incarnation = ?::uuid, owner_epoch = w.owner_epoch + 1,
-       attempts = w.attempts + 1, started_at = now(), updated_at = now(),
-       deadline_at = coalesce(w.deadline_at, now() + w.timeout_ms * interval '1 millisecond'),
+       attempts = w.attempts + 1, started_at = tandem.now(), updated_at = tandem.now(),
+       deadline_at = coalesce(w.deadline_at, tandem.now() + w.timeout_ms * interval '1 millisecond'),
        app_version = coalesce(w.app_version, ?)
   FROM (SELECT o.workflow_id
           FROM tandem.workflow_status o
          WHERE o.queue_name = ? AND o.status IN ('ENQUEUED', 'DELAYED')
-           AND (o.not_before IS NULL OR o.not_before <= now())
+           AND (o.not_before IS NULL OR o.not_before <= tandem.now())
            AND o.name = ANY (?::text[])
            AND (o.app_version IS NULL OR o.app_version = ? OR o.app_version LIKE ANY (?::text[]))
          ORDER BY o.priority DESC, o.created_at
@@ -240,7 +243,7 @@ UPDATE tandem.workflow_status w
            FOR UPDATE SKIP LOCKED) picked
  WHERE w.workflow_id = picked.workflow_id
 RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owner_epoch, w.traceparent,
-          w.tracestate, 1000 * extract(epoch FROM now() - greatest(w.created_at, w.not_before))::float8;
+          w.tracestate, 1000 * extract(epoch FROM tandem.now() - greatest(w.created_at, w.not_before))::float8;
 
 -- name: lockQueue
 -- First statement of a limited dequeue's transaction: serializes the dequeuers of one queue across all executors,
@@ -261,7 +264,7 @@ WITH params AS (
                coalesce(p.concurrency - (SELECT count(*) FROM tandem.workflow_status r
                                           WHERE r.queue_name = p.queue AND r.status = 'RUNNING'), p.batch),
                coalesce(p.rate_limit - (SELECT count(*) FROM tandem.workflow_status r
-                                         WHERE r.queue_name = p.queue AND r.started_at > now() - p.rate_period),
+                                         WHERE r.queue_name = p.queue AND r.started_at > tandem.now() - p.rate_period),
                         p.batch))) AS n
     FROM params p
 
@@ -275,7 +278,7 @@ WITH params AS (
     SELECT o.workflow_id
     FROM tandem.workflow_status o, params p
     WHERE o.queue_name = p.queue AND o.status IN ('ENQUEUED', 'DELAYED')
-      AND (o.not_before IS NULL OR o.not_before <= now())
+      AND (o.not_before IS NULL OR o.not_before <= tandem.now())
       AND o.name = ANY (p.names)
       AND (o.app_version IS NULL OR o.app_version = p.app_version OR o.app_version LIKE ANY (p.compatible))
     ORDER BY o.priority DESC, o.created_at
@@ -284,13 +287,13 @@ WITH params AS (
 )
 UPDATE tandem.workflow_status w
    SET status = 'RUNNING', executor_id = ?, owner_incarnation = ?::uuid, owner_epoch = w.owner_epoch + 1,
-       attempts = w.attempts + 1, started_at = now(), updated_at = now(),
-       deadline_at = coalesce(w.deadline_at, now() + w.timeout_ms * interval '1 millisecond'),
+       attempts = w.attempts + 1, started_at = tandem.now(), updated_at = tandem.now(),
+       deadline_at = coalesce(w.deadline_at, tandem.now() + w.timeout_ms * interval '1 millisecond'),
        app_version = coalesce(w.app_version, (SELECT p.app_version FROM params p))
   FROM picked
  WHERE w.workflow_id = picked.workflow_id
 RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owner_epoch, w.traceparent,
-          w.tracestate, 1000 * extract(epoch FROM now() - greatest(w.created_at, w.not_before))::float8;
+          w.tracestate, 1000 * extract(epoch FROM tandem.now() - greatest(w.created_at, w.not_before))::float8;
 
 -- name: claimQueuedPartitioned
 -- Second statement, for a queue with partition_concurrency: as claimQueuedLimited, and per partition key at most
@@ -311,7 +314,7 @@ RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owne
     CROSS JOIN params p
     LEFT JOIN running_by_key k ON k.partition_key IS NOT DISTINCT FROM o.partition_key
     WHERE o.queue_name = p.queue AND o.status IN ('ENQUEUED', 'DELAYED')
-      AND (o.not_before IS NULL OR o.not_before <= now())
+      AND (o.not_before IS NULL OR o.not_before <= tandem.now())
       AND o.name = ANY (p.names)
       AND (o.app_version IS NULL OR o.app_version = p.app_version OR o.app_version LIKE ANY (p.compatible))
 ), chosen AS (
@@ -330,13 +333,13 @@ RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owne
 )
 UPDATE tandem.workflow_status w
    SET status = 'RUNNING', executor_id = ?, owner_incarnation = ?::uuid, owner_epoch = w.owner_epoch + 1,
-       attempts = w.attempts + 1, started_at = now(), updated_at = now(),
-       deadline_at = coalesce(w.deadline_at, now() + w.timeout_ms * interval '1 millisecond'),
+       attempts = w.attempts + 1, started_at = tandem.now(), updated_at = tandem.now(),
+       deadline_at = coalesce(w.deadline_at, tandem.now() + w.timeout_ms * interval '1 millisecond'),
        app_version = coalesce(w.app_version, (SELECT p.app_version FROM params p))
   FROM picked
  WHERE w.workflow_id = picked.workflow_id AND w.status IN ('ENQUEUED', 'DELAYED')
 RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owner_epoch, w.traceparent,
-          w.tracestate, 1000 * extract(epoch FROM now() - greatest(w.created_at, w.not_before))::float8;
+          w.tracestate, 1000 * extract(epoch FROM tandem.now() - greatest(w.created_at, w.not_before))::float8;
 
 -- name: queueSizes
 -- Metrics only (maintenance, every few seconds): per queue, the workflows waiting and RUNNING, across executors.
@@ -375,15 +378,15 @@ SELECT tandem.send_message(?, ?::jsonb, ?, ?);
 -- count, and an executor restarting (stopped for a moment) does not fail its backlog. Error "unknown workflow 'x'".
 -- Run by every executor now and then; idempotent.
 UPDATE tandem.workflow_status w
-   SET status = 'ERROR', updated_at = now(),
+   SET status = 'ERROR', updated_at = tandem.now(),
        error = jsonb_build_object('type', 'unknown workflow',
                                   'message', 'unknown workflow ''' || w.name || ''': no executor has registered it'
                                              || ' for ' || ? || ' while it waited to run')
  WHERE w.workflow_id IN (
         SELECT o.workflow_id FROM tandem.workflow_status o
          WHERE o.status IN ('ENQUEUED', 'DELAYED')
-           AND (o.not_before IS NULL OR o.not_before <= now())
-           AND greatest(o.updated_at, o.not_before) < now() - ?::interval
+           AND (o.not_before IS NULL OR o.not_before <= tandem.now())
+           AND greatest(o.updated_at, o.not_before) < tandem.now() - ?::interval
            AND NOT EXISTS (SELECT 1 FROM tandem.workflow_names n
                             WHERE n.name = o.name AND n.last_registered_at > now() - ?::interval)
            AND NOT EXISTS (SELECT 1 FROM tandem.executors e

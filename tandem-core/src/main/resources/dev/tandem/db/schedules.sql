@@ -1,6 +1,6 @@
 -- Named queries: see queries.sql for the format.
 -- Cron schedules (table tandem.schedules, migration V4), used by dev.tandem.internal.db.ScheduleStore. Ticks are
--- computed in Java (dev.tandem.internal.cron); the database holds the state and its clock, now(), is the one that
+-- computed in Java (dev.tandem.internal.cron); the database holds the state and its clock, tandem.now(), is the one that
 -- counts. Each tick is enqueued under the id '<schedule>@<tick>', marked as the scheduler's (scheduled_tick).
 
 -- name: schedules.list
@@ -15,20 +15,20 @@ WHERE name = ?;
 
 -- name: schedules.lock
 -- A schedule about to be changed, with the transaction's clock; waits for a scheduler pass that holds it.
-SELECT name, workflow_name, cron, time_zone, queue_name, catch_up, paused, next_tick, last_tick, now()
+SELECT name, workflow_name, cron, time_zone, queue_name, catch_up, paused, next_tick, last_tick, tandem.now()
 FROM tandem.schedules
 WHERE name = ?
 FOR UPDATE;
 
 -- name: schedules.now
-SELECT now();
+SELECT tandem.now();
 
 -- name: schedules.lockDue
 -- The scheduler's pass: every due schedule no other executor is handling right now. A row another executor has just
 -- advanced is either locked (skipped) or, once committed, no longer due: each tick is enqueued by one executor.
-SELECT name, workflow_name, cron, time_zone, queue_name, catch_up, paused, next_tick, last_tick, now()
+SELECT name, workflow_name, cron, time_zone, queue_name, catch_up, paused, next_tick, last_tick, tandem.now()
 FROM tandem.schedules
-WHERE NOT paused AND next_tick <= now()
+WHERE NOT paused AND next_tick <= tandem.now()
 ORDER BY name
 FOR UPDATE SKIP LOCKED;
 

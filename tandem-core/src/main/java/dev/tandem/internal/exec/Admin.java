@@ -33,7 +33,7 @@ public final class Admin {
     private final Engine engine;
     private final AdminStore store;
     private final @Nullable Duration retention;
-    private long nextRetentionAt = System.nanoTime(); // due at once: the first maintenance round after start
+    private volatile long nextRetentionAt = System.nanoTime(); // due at once: the first maintenance round after start
     private int deletedThisSweep;
 
     Admin(Engine engine, DataSource dataSource, @Nullable Duration retention) {
@@ -113,6 +113,11 @@ public final class Admin {
      * configured age, in batches. It stops after {@code budget} so that the heartbeat keeps its pace, and carries on
      * with a backlog in the next round.
      */
+    /** The workflow clock jumped: workflows may have aged past the retention; the next round looks. */
+    void retentionDueNow() {
+        nextRetentionAt = System.nanoTime();
+    }
+
     void applyRetention(Duration budget) {
         Duration olderThan = retention;
         long now = System.nanoTime();

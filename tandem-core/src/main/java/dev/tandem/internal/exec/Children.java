@@ -116,7 +116,7 @@ final class Children {
             x.checkRecorded(next, CHILD_RESULT, name, pos);
             return replayObservation(next, child, pos);
         }
-        Instant startedAt = Instant.now();
+        Instant startedAt = x.engine.clock().now();
         Outcome ended = waitForChild(child, timeout, pos + ":" + child.workflowId());
         if (ended == null) {
             ResultTimeoutException timedOut = child.timedOut(timeout);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.tandem.TandemException;
 import dev.tandem.WorkflowFunction;
 import dev.tandem.WorkflowHandle;
+import dev.tandem.WorkflowClock;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.tandem.internal.db.AppVersion;
 import dev.tandem.internal.db.EnginePool;
@@ -77,6 +78,8 @@ public final class Engine implements AutoCloseable {
     private @Nullable Waiters waiters;
     private @Nullable Notifications notifications;
     private @Nullable Thread queueThread;
+    private volatile @Nullable QueueWorker queueWorker;
+    private WorkflowClock.Subscription clockSubscription = () -> { };
 
     public Engine(EngineConfig config) {
         this(config, EngineHooks.NONE);
@@ -128,6 +131,25 @@ public final class Engine implements AutoCloseable {
 
     EngineConfig config() {
         return config;
+    }
+
+    /** The time workflows see (WorkflowClock.system() unless the builder was given another). */
+    WorkflowClock clock() {
+        return config.clock();
+    }
+
+    /** The workflow clock jumped forward: what became due runs now, not at its old real-time deadline. */
+    private void timeJumped() {
+        Waiters w = waiters;
+        if (w != null) {
+            w.signalAll(); // sleeps and receives recompute what is left on the clock
+        }
+        QueueWorker worker = queueWorker;
+        if (worker != null) {
+            worker.wake(); // delayed workflows that are due now
+        }
+        admin.retentionDueNow();
+        maintenance.runSoon(); // cron ticks, deadlines, retention
     }
 
     /** The application's transaction hooks ({@code EngineHooks.NONE} unless the builder was given some). */
@@ -293,11 +315,12 @@ public final class Engine implements AutoCloseable {
         workflowThreads = threads;
         executions.attach(threads, timerThread);
         state = State.STARTED;
+        clockSubscription = config.clock().onJump(this::timeJumped);
         maintenance.recoverPreviousIncarnation(); // our previous incarnation's work first
         maintenance.start();
         if (!registry.isEmpty()) {
             QueueWorker worker = new QueueWorker(db, config.executorId(), incarnation, appVersion(), workflowNames(),
-                    config.pollInterval(), config.maxConcurrentWorkflows(), executions::runningInQueue,
+                    config.pollInterval(), config.maxConcurrentWorkflows(), executions::runningInQueue, config.clock(),
                     new QueueWorker.Sink() {
                         @Override
                         public void run(ClaimedRow row, String queue) {
@@ -310,6 +333,7 @@ public final class Engine implements AutoCloseable {
                         }
                     }, executions.handover().readLock());
             executions.attach(worker);
+            queueWorker = worker;
             queueThread = new Thread(worker, "tandem-queue-worker");
             queueThread.setDaemon(true);
             queueThread.start();
@@ -402,6 +426,7 @@ public final class Engine implements AutoCloseable {
     /** Stops every part that was started, in order; safe to call on a partly started engine. */
     private void stopParts() {
         long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
+        clockSubscription.close();
         maintenance.stopMaintenance();
         if (waiters != null) {
             waiters.signalAll(); // waiting executions see the engine stopping and unwind

@@ -1,6 +1,6 @@
 package dev.tandem.internal.exec;
 
-import dev.tandem.TandemBuilder;
+import dev.tandem.WorkflowClock;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tandem.internal.db.QueueStore.QueueRow;
 import dev.tandem.internal.observe.Telemetry;
@@ -28,4 +28,5 @@ public record EngineConfig(
         @Nullable Duration retention,
         Telemetry telemetry,
         @Nullable String appVersion,
-        List<String> compatibleWith) {}
+        List<String> compatibleWith,
+        WorkflowClock clock) {}

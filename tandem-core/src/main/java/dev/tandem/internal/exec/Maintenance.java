@@ -60,6 +60,18 @@ final class Maintenance {
         maintenance.scheduleWithFixedDelay(this::maintain, period, period, TimeUnit.MILLISECONDS);
     }
 
+    /** Runs a maintenance round now, on the maintenance thread (after a jump of the workflow clock). */
+    void runSoon() {
+        ScheduledExecutorService m = maintenance;
+        if (m != null) {
+            try {
+                m.execute(this::maintain);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // stopping
+            }
+        }
+    }
+
     /** Stops the maintenance rounds; the heartbeat goes on until {@link #stopHeartbeat}. */
     void stopMaintenance() {
         if (maintenance != null) {

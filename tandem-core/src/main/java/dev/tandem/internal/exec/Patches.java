@@ -32,7 +32,7 @@ final class Patches {
         StepRow next = x.recorded.get(x.position + 1);
         if (next == null) {
             int pos = x.begin("patch", changeId, this, this);
-            x.record(x.checkpoint(pos, changeId, PATCH, "true", "java.lang.Boolean", null, Instant.now()));
+            x.record(x.checkpoint(pos, changeId, PATCH, "true", "java.lang.Boolean", null, x.engine.clock().now()));
             return true;
         }
         if (isThisPatch(next, changeId)) {

@@ -44,7 +44,7 @@ final class Primitives {
             throw new IllegalArgumentException("sleep duration must be zero or positive (was " + duration
                     + ") in workflow '" + x.workflowId + "'");
         }
-        durableSleep(() -> Instant.now().plus(duration));
+        durableSleep(() -> x.engine.clock().now().plus(duration));
     }
 
     void sleepUntil(Instant wakeAt) {
@@ -117,14 +117,14 @@ final class Primitives {
     private void durableSleep(Supplier<Instant> wakeAtIfNew) {
         int pos = x.begin("sleep", "sleep", this, this);
         Instant wakeAt = wakeUpTime(pos, "sleep", wakeAtIfNew);
-        if (!wakeAt.isAfter(Instant.now()) || x.history.waitEnded(x, pos)) {
+        if (!wakeAt.isAfter(x.engine.clock().now()) || x.history.waitEnded(x, pos)) {
             return; // due, or over in the replayed history
         }
         Wakeup wakeup = x.engine.waiters().register(x.workflowId, Waiters.CANCEL);
         Telemetry.Observation waiting = Telemetry.Observation.NONE; // a replay of a sleep that has passed waits not
         try {
             while (true) {
-                long left = Duration.between(Instant.now(), wakeAt).toNanos();
+                long left = Duration.between(x.engine.clock().now(), wakeAt).toNanos();
                 if (left <= 0) {
                     return;
                 }
@@ -151,7 +151,7 @@ final class Primitives {
         }
         Instant wakeAt = fresh.get();
         x.record(x.checkpoint(pos, name, SLEEP, Long.toString(wakeAt.toEpochMilli()), "java.lang.Long", null,
-                Instant.now()));
+                x.engine.clock().now()));
         return wakeAt;
     }
 
@@ -169,14 +169,14 @@ final class Primitives {
         }
         String name = topic.isEmpty() ? "recv" : "recv:" + topic;
         int deadlinePos = x.begin("recv", name, this, this);
-        Instant deadline = wakeUpTime(deadlinePos, name, () -> Instant.now().plus(timeout));
+        Instant deadline = wakeUpTime(deadlinePos, name, () -> x.engine.clock().now().plus(timeout));
         int pos = x.begin("recv", name, this, this);
         StepRow previous = x.recorded.get(pos);
         if (previous != null) {
             x.checkRecorded(previous, RECV, name, pos);
             return decodeMessage(previous.output(), type, name, pos);
         }
-        Instant startedAt = Instant.now();
+        Instant startedAt = x.engine.clock().now();
         Wakeup wakeup = x.engine.waiters().register(x.workflowId, Waiters.MESSAGE | Waiters.CANCEL);
         Telemetry.Observation waiting = x.engine.telemetry().await("recv", x.name(), x.workflowId, pos, RECV);
         try {
@@ -186,7 +186,7 @@ final class Primitives {
                 if (taken.message() != null) {
                     return decodeMessage(taken.message(), type, name, pos);
                 }
-                long left = Duration.between(Instant.now(), deadline).toNanos();
+                long left = Duration.between(x.engine.clock().now(), deadline).toNanos();
                 if (taken.heldElsewhere() && left > 0) {
                     // A message is there, locked by another transaction (a zombie execution of this workflow whose
                     // take the fence will roll back): look again soon; its rollback sends no notification.

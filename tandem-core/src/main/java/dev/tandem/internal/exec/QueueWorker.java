@@ -7,6 +7,7 @@ import dev.tandem.internal.db.SqlErrors;
 import dev.tandem.internal.db.SystemDatabase;
 import dev.tandem.internal.db.QueueStore.QueueRow;
 import java.time.Duration;
+import dev.tandem.WorkflowClock;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -45,6 +46,7 @@ final class QueueWorker implements Runnable {
     private final int defaultWorkerConcurrency;
     private final ToIntFunction<String> runningInQueue;
     private final Sink sink;
+    private final WorkflowClock clock;
     private final QueueListener listener;
     private volatile boolean wakeUp;
     private final ReentrantLock claiming = new ReentrantLock();
@@ -52,7 +54,7 @@ final class QueueWorker implements Runnable {
 
     QueueWorker(SystemDatabase db, String executorId, java.util.UUID incarnation, AppVersion version,
             List<String> names, Duration pollInterval,
-            int defaultWorkerConcurrency, ToIntFunction<String> runningInQueue, Sink sink,
+            int defaultWorkerConcurrency, ToIntFunction<String> runningInQueue, WorkflowClock clock, Sink sink,
             java.util.concurrent.locks.Lock handover) {
         this.handover = handover;
         this.db = db;
@@ -64,6 +66,7 @@ final class QueueWorker implements Runnable {
         this.defaultWorkerConcurrency = defaultWorkerConcurrency;
         this.runningInQueue = runningInQueue;
         this.sink = sink;
+        this.clock = clock;
         this.listener = new QueueListener(db.engineDataSource());
     }
 
@@ -72,6 +75,11 @@ final class QueueWorker implements Runnable {
      * ended workflow's, after its outcome is published), unless a claim is in progress, which then goes round again.
      * Waiting for the worker thread instead would leave the slot empty for up to its wait interval.
      */
+    /** Looks at the queues again within one wait slice (the workflow clock jumped: delayed ones may be due). */
+    void wake() {
+        wakeUp = true;
+    }
+
     void slotFreed(String queue) {
         wakeUp = true;
         QueueRow row = queues.get(queue);
@@ -140,7 +148,7 @@ final class QueueWorker implements Runnable {
         long wait = pollInterval.toMillis();
         Instant due = db.queues().nextDelayed(names);
         if (due != null) {
-            long untilDue = Duration.between(Instant.now(), due).toMillis() + 1;
+            long untilDue = Duration.between(clock.now(), due).toMillis() + 1;
             if (untilDue > 0) { // one that is already due waits for a free slot, which slotFreed() announces
                 wait = Math.min(wait, untilDue);
             }

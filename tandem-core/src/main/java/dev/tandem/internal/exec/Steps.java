@@ -49,7 +49,7 @@ final class Steps {
             return x.replay(previous, STEP, name, pos);
         }
         x.writeCheckpoints(); // the previous step's checkpoint is durable before this step's effects begin
-        Instant startedAt = Instant.now();
+        Instant startedAt = x.engine.clock().now();
         Telemetry.Observation observed = x.engine.telemetry().step(x.name(), x.workflowId, pos, STEP, name);
         x.inStep = true;
         try {
@@ -101,7 +101,7 @@ final class Steps {
      */
     <T extends @Nullable Object> T transactional(String kind, String name, int pos, TransactionOptions options,
             TransactionFunction<T> fn) {
-        Instant startedAt = Instant.now();
+        Instant startedAt = x.engine.clock().now();
         long unavailableBackoff = 10;
         Telemetry.Observation observed = x.engine.telemetry().step(x.name(), x.workflowId, pos, kind, name);
         x.inStep = true;
