@@ -159,10 +159,10 @@ SELECT n.name, q.name IS NOT NULL, q.concurrency, q.worker_concurrency, q.rate_l
        (SELECT count(*) FROM tandem.workflow_status w WHERE w.queue_name = n.name AND w.status = 'ENQUEUED'),
        (SELECT count(*) FROM tandem.workflow_status w WHERE w.queue_name = n.name AND w.status = 'DELAYED'),
        (SELECT count(*) FROM tandem.workflow_status w WHERE w.queue_name = n.name AND w.status = 'RUNNING'),
-       (SELECT extract(epoch FROM now() - min(w.created_at))::float8 FROM tandem.workflow_status w
+       (SELECT extract(epoch FROM tandem.now() - min(w.created_at))::float8 FROM tandem.workflow_status w
          WHERE w.queue_name = n.name AND w.status = 'ENQUEUED'),
        (SELECT count(*) FROM tandem.workflow_status w
-         WHERE w.queue_name = n.name AND w.started_at > now() - interval '1 minute')
+         WHERE w.queue_name = n.name AND w.started_at > tandem.now() - interval '1 minute')
   FROM names n
   LEFT JOIN tandem.queues q ON q.name = n.name
  ORDER BY n.name;
@@ -216,7 +216,7 @@ SELECT 'RATE_LIMITED', 'queue ''' || q.name || ''' started its ' || q.rate_limit
   JOIN tandem.workflow_status w ON w.queue_name = q.name AND w.status = 'ENQUEUED'
  WHERE q.rate_limit IS NOT NULL
    AND (SELECT count(*) FROM tandem.workflow_status s
-         WHERE s.queue_name = q.name AND s.started_at > now() - q.rate_period) >= q.rate_limit
+         WHERE s.queue_name = q.name AND s.started_at > tandem.now() - q.rate_period) >= q.rate_limit
 UNION ALL
 SELECT 'NO_PROGRESS',
        'no checkpoint since ' || p.last_at
@@ -237,10 +237,10 @@ SELECT 'NO_PROGRESS',
   ) p
  WHERE w.status = 'RUNNING'
    AND e.heartbeat_at >= now() - ?::interval
-   AND p.last_at < now() - ?::interval
+   AND p.last_at < tandem.now() - ?::interval
    -- a durable sleep records its wake-up time (epoch milliseconds) when it starts: sleeping is not stuck
    AND NOT (p.last_kind = 'SLEEP' AND p.last_output IS NOT NULL
-            AND to_timestamp((p.last_output #>> '{}')::bigint / 1000.0) > now())
+            AND to_timestamp((p.last_output #>> '{}')::bigint / 1000.0) > tandem.now())
 UNION ALL
 -- its name is registered by a live executor, but no live executor runs its version (a deploy retired it)
 SELECT 'STRANDED', s.reason, w.workflow_id, w.name, w.status, w.queue_name, w.executor_id, w.created_at, w.updated_at
@@ -251,7 +251,7 @@ UNION ALL
 SELECT 'PAST_DEADLINE', 'its timeout passed at ' || w.deadline_at, w.workflow_id, w.name, w.status, w.queue_name,
        w.executor_id, w.created_at, w.deadline_at
   FROM tandem.workflow_status w
- WHERE w.deadline_at < now() AND w.status IN ('ENQUEUED', 'DELAYED', 'RUNNING')
+ WHERE w.deadline_at < tandem.now() AND w.status IN ('ENQUEUED', 'DELAYED', 'RUNNING')
  ORDER BY 9
  LIMIT ?;
 
@@ -267,7 +267,7 @@ SELECT to_regclass('tandem.schema_version') IS NOT NULL;
 -- The workflows tandem.delete_workflows(older_than, ...) deletes (its conditions, repeated so that a dry run can
 -- count them; a test checks the count against a real run). Parameter: the interval, twice.
   FROM tandem.workflow_status o
- WHERE o.created_at < now() - ?::interval AND o.updated_at < now() - ?::interval
+ WHERE o.created_at < tandem.now() - ?::interval AND o.updated_at < tandem.now() - ?::interval
    AND o.status IN ('SUCCESS', 'ERROR', 'CANCELLED', 'RETRIES_EXCEEDED')
    AND (o.parent_workflow_id IS NULL
         OR NOT EXISTS (SELECT 1 FROM tandem.workflow_status p
