@@ -133,6 +133,39 @@ class MigrationTest {
     }
 
     @Test
+    void theWorkflowClockIsPlainNowInlinedAndEveryPublicFunctionReadsIt() throws Exception {
+        HikariDataSource ds = freshDatabase();
+        Migrator.migrate(ds);
+        try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+            // Production pays nothing for the seam: the planner inlines tandem.now() into now().
+            try (ResultSet rs = st.executeQuery("EXPLAIN (VERBOSE, COSTS OFF) SELECT tandem.now()")) {
+                StringBuilder plan = new StringBuilder();
+                while (rs.next()) {
+                    plan.append(rs.getString(1)).append('\n');
+                }
+                assertThat(plan.toString()).contains("Output: now()").doesNotContain("tandem.now");
+            }
+            // The public functions that compare workflow times read tandem.now(); none reads now() directly.
+            try (ResultSet rs = st.executeQuery("SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid)"
+                    + " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+                    + " WHERE n.nspname = 'tandem' AND p.proname IN ('enqueue_workflow', 'cancel_workflow',"
+                    + " 'resume_workflow', 'delete_workflows', 'set_workflow_version') AND p.prokind = 'f'")) {
+                int checked = 0;
+                while (rs.next()) {
+                    String body = rs.getString(2).replace("tandem.now()", "");
+                    assertThat(body).as(rs.getString(1)).doesNotContain("now()");
+                    checked++;
+                }
+                assertThat(checked).isGreaterThanOrEqualTo(6);
+            }
+            try (ResultSet rs = st.executeQuery("SELECT pg_get_viewdef('tandem.workflows'::regclass)")) {
+                rs.next();
+                assertThat(rs.getString(1)).contains("w.not_before > tandem.now()");
+            }
+        }
+    }
+
+    @Test
     void fourThreadsMigratingAtOnceAllSucceedAndApplyEachVersionOnce() throws Exception {
         HikariDataSource ds = freshDatabase();
         List<Callable<Object>> tasks = new ArrayList<>();

@@ -63,14 +63,14 @@ public final class TandemExtension implements BeforeAllCallback, ParameterResolv
                 owner.getRequiredTestClass().getSimpleName())), ClosingDatabase.class).database;
     }
 
-    private record ClosingKit(TandemKit kit) implements ExtensionContext.Store.CloseableResource {
+    private record ClosingKit(TandemKit kit) implements ExtensionContext.Store.CloseableResource, AutoCloseable {
         @Override
         public void close() {
             kit.close();
         }
     }
 
-    private record ClosingDatabase(TestDatabase database) implements ExtensionContext.Store.CloseableResource {
+    private record ClosingDatabase(TestDatabase database) implements ExtensionContext.Store.CloseableResource, AutoCloseable {
         @Override
         public void close() {
             database.close();

@@ -113,11 +113,6 @@ public final class Admin {
      * configured age, in batches. It stops after {@code budget} so that the heartbeat keeps its pace, and carries on
      * with a backlog in the next round.
      */
-    /** The workflow clock jumped: workflows may have aged past the retention; the next round looks. */
-    void retentionDueNow() {
-        nextRetentionAt = System.nanoTime();
-    }
-
     void applyRetention(Duration budget) {
         Duration olderThan = retention;
         long now = System.nanoTime();
@@ -145,6 +140,11 @@ public final class Admin {
         }
         deletedThisSweep = 0;
         nextRetentionAt = now + RETENTION_PERIOD_NANOS;
+    }
+
+    /** The workflow clock jumped: workflows may have aged past the retention; the next round looks. */
+    void retentionDueNow() {
+        nextRetentionAt = System.nanoTime();
     }
 
     /** Decodes stored JSON with the engine's object mapper. */

@@ -61,3 +61,5 @@ BEGIN
     EXECUTE 'CREATE OR REPLACE VIEW tandem.workflows AS ' || rewritten;
 END;
 $$;
+
+INSERT INTO tandem.schema_version (version) VALUES (11);
