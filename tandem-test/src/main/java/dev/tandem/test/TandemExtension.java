@@ -52,15 +52,16 @@ public final class TandemExtension implements BeforeAllCallback, ParameterResolv
                 + context.getTestMethod().map(m -> m.getName()).orElse("class");
     }
 
-    /** The test class's database, created at the first need and dropped with the class's context. */
+    /** The test class's database (see {@link TestDatabase#of}), released when the class's context closes. */
     private static TestDatabase database(ExtensionContext context) {
         ExtensionContext classContext = context;
         while (classContext.getTestMethod().isPresent() && classContext.getParent().isPresent()) {
             classContext = classContext.getParent().get();
         }
-        ExtensionContext owner = classContext;
-        return owner.getStore(NAMESPACE).getOrComputeIfAbsent("database", k -> new ClosingDatabase(new TestDatabase(
-                owner.getRequiredTestClass().getSimpleName())), ClosingDatabase.class).database;
+        Class<?> testClass = classContext.getRequiredTestClass();
+        classContext.getStore(NAMESPACE).getOrComputeIfAbsent("database", k -> new ReleasingDatabase(testClass),
+                ReleasingDatabase.class);
+        return TestDatabase.of(testClass);
     }
 
     private record ClosingKit(TandemKit kit) implements ExtensionContext.Store.CloseableResource, AutoCloseable {
@@ -70,10 +71,11 @@ public final class TandemExtension implements BeforeAllCallback, ParameterResolv
         }
     }
 
-    private record ClosingDatabase(TestDatabase database) implements ExtensionContext.Store.CloseableResource, AutoCloseable {
+    private record ReleasingDatabase(Class<?> testClass)
+            implements ExtensionContext.Store.CloseableResource, AutoCloseable {
         @Override
         public void close() {
-            database.close();
+            TestDatabase.release(testClass);
         }
     }
 }

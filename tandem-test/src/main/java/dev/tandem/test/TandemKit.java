@@ -7,6 +7,7 @@ import dev.tandem.Workflow;
 import dev.tandem.WorkflowFunction;
 import dev.tandem.WorkflowHandle;
 import dev.tandem.WorkflowStatus;
+import dev.tandem.internal.db.Json;
 import dev.tandem.internal.db.Queries;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -246,6 +247,22 @@ public final class TandemKit implements AutoCloseable {
         database.clock().resetAfterTest();
     }
 
+    /** Decodes a stored output with the engine's JSON mapping, or the default one if no engine runs here. */
+    <T> @Nullable T decode(@Nullable String json, Class<T> type) {
+        Tandem engine;
+        synchronized (this) {
+            engine = tandem;
+        }
+        if (engine != null) {
+            return engine.decode(json, type);
+        }
+        try {
+            return json == null ? null : Json.defaultMapper().readValue(json, type);
+        } catch (java.io.IOException e) {
+            throw new AssertionError("output " + json + " does not read as " + type.getName() + ": " + e.getMessage(), e);
+        }
+    }
+
     /** The current engine's registration of {@code name} (starting the engine if needed). */
     @SuppressWarnings("unchecked")
     synchronized <I, O extends @Nullable Object> Workflow<I, O> current(String name) {
@@ -290,7 +307,7 @@ public final class TandemKit implements AutoCloseable {
                 .clock(database.clock())
                 .heartbeatInterval(Duration.ofMillis(100))
                 .executorTimeout(Duration.ofSeconds(1))
-                .shutdownTimeout(Duration.ofSeconds(2))
+                .shutdownTimeout(Duration.ofMillis(500))
                 .pollInterval(Duration.ofMillis(200));
         for (Consumer<TandemBuilder> setting : settings) {
             setting.accept(builder);

@@ -58,7 +58,7 @@ public final class WorkflowAssert {
         succeeded();
         Row row = row();
         Object actual = expected == null ? row.output()
-                : kit.tandem().decode(row.output(), expected.getClass());
+                : kit.decode(row.output(), expected.getClass());
         if (expected == null ? !(actual == null || "null".equals(actual)) : !expected.equals(actual)) {
             throw new AssertionError("workflow '" + workflowId + "' succeeded with output " + row.output()
                     + ", expected " + expected);
@@ -104,12 +104,19 @@ public final class WorkflowAssert {
         return this;
     }
 
-    /** Asserts what it is waiting on starts with {@code expected} (see {@link TandemKit#waitingOn}). */
+    /**
+     * Asserts that what it is waiting on starts with {@code expected} (see {@link TandemKit#waitingOn}), waiting up
+     * to 30 s for it to get there: a workflow just started has not reached its wait yet.
+     */
     public WorkflowAssert isWaitingOn(String expected) {
-        String actual = waitingOn();
-        if (!actual.startsWith(expected)) {
-            throw new AssertionError("workflow '" + workflowId + "' is waiting on: " + actual + "; expected: "
-                    + expected);
+        long deadline = System.nanoTime() + END_WAIT.toNanos();
+        String actual;
+        while (!(actual = waitingOn()).startsWith(expected)) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("workflow '" + workflowId + "' is waiting on: " + actual + "; expected: "
+                        + expected + " (waited " + END_WAIT + ")");
+            }
+            pause();
         }
         return this;
     }
@@ -160,12 +167,16 @@ public final class WorkflowAssert {
                         + END_WAIT + ": it is " + status + ", waiting on: " + waitingOn()
                         + (kit.clock().skew().isZero() ? "" : " (test clock " + kit.clock().now() + ")"));
             }
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted while waiting for workflow '" + workflowId + "'", e);
-            }
+            pause();
+        }
+    }
+
+    private void pause() {
+        try {
+            Thread.sleep(5);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while waiting for workflow '" + workflowId + "'", e);
         }
     }
 
