@@ -55,7 +55,7 @@ public final class TandemKit implements AutoCloseable {
     private final String executorId;
     private final List<Consumer<TandemBuilder>> settings = new ArrayList<>();
     private final Map<String, Registration<?, ?>> registrations = new LinkedHashMap<>();
-    private final Crashes crashes = new Crashes();
+    private final CrashPoint crashes = new CrashPoint();
     private @Nullable Tandem tandem;
     private @Nullable CuttableDataSource engineDataSource;
     private final Map<String, Workflow<?, ?>> registered = new LinkedHashMap<>();
@@ -138,7 +138,11 @@ public final class TandemKit implements AutoCloseable {
         tandem = null;
         engineDataSource = null;
         registered.clear();
-        dying.close(); // with its database cut: it writes nothing; its threads stop
+        // Its threads stop in the background (a few seconds of timeouts on a database it cannot reach, which it can
+        // never touch again): a restarted process does not wait for its killed predecessor either.
+        Thread closer = new Thread(dying::close, "tandem-test-crashed-engine");
+        closer.setDaemon(true);
+        closer.start();
     }
 
     /**
@@ -336,50 +340,6 @@ public final class TandemKit implements AutoCloseable {
             WorkflowFunction<I, O> function) {
         Workflow<I, O> registerOn(Tandem engine, TandemKit kit) {
             return engine.register(name, inputType, (ctx, input) -> function.run(new CrashingContext(ctx, kit), input));
-        }
-    }
-
-    /** The crash asked for by crashAfterStep: armed for a step name, taken by the first workflow that ends it. */
-    private static final class Crashes {
-        private @Nullable String armed;
-        private CountDownLatch done = new CountDownLatch(1);
-
-        synchronized void arm(String stepName) {
-            armed = stepName;
-            done = new CountDownLatch(1);
-        }
-
-        synchronized void disarm() {
-            armed = null;
-        }
-
-        synchronized @Nullable String armedStep() {
-            return armed;
-        }
-
-        synchronized boolean take(String stepName) {
-            if (stepName.equals(armed)) {
-                armed = null;
-                return true;
-            }
-            return false;
-        }
-
-        void happened() {
-            latch().countDown();
-        }
-
-        boolean await(Duration timeout) {
-            try {
-                return latch().await(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-
-        private synchronized CountDownLatch latch() {
-            return done;
         }
     }
 

@@ -3,15 +3,18 @@ package dev.tandem.test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tandem.EnqueueOptions;
+import dev.tandem.QueueOptions;
 import dev.tandem.StartOptions;
 import dev.tandem.Workflow;
 import dev.tandem.WorkflowHandle;
 import dev.tandem.WorkflowStatus;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Every timer the engine has, moved by the test clock: delays, deadlines, retention, and sleepUntil. */
+/** Every timer the engine has, moved by the test clock: delays, deadlines, sleepUntil, retention, rate limits. */
 @TandemTest
 class TimersTest {
 
@@ -69,6 +72,36 @@ class TimersTest {
         }
         assertThat(kit.tandem().listWorkflows(dev.tandem.WorkflowQuery.all()))
                 .extracting(w -> w.workflowId()).containsExactly(young.workflowId());
+    }
+
+    @Test
+    void aRateLimitWindowPassesOnTheTestClock(TandemKit kit) {
+        kit.configure(b -> b.queue("mail", QueueOptions.unlimited().rateLimit(1, Duration.ofHours(1))));
+        Workflow<String, String> mail = kit.register("mail", String.class, (ctx, to) -> "sent to " + to);
+        List<WorkflowHandle<String>> sent = new ArrayList<>();
+        for (String to : List.of("a", "b", "c")) {
+            sent.add(mail.enqueue(to, EnqueueOptions.defaults().queue("mail")));
+        }
+        awaitSucceeded(kit, sent, 1);
+        sleepMillis(300); // queue polls: the hour's one start is used
+        assertThat(succeeded(kit, sent)).isEqualTo(1);
+        kit.clock().advance(Duration.ofHours(1).plusSeconds(1));
+        awaitSucceeded(kit, sent, 2);
+        kit.clock().advance(Duration.ofHours(1).plusSeconds(1));
+        awaitSucceeded(kit, sent, 3);
+    }
+
+    private static long succeeded(TandemKit kit, List<WorkflowHandle<String>> handles) {
+        return handles.stream().filter(h -> kit.assertWorkflow(h).status() == WorkflowStatus.SUCCESS).count();
+    }
+
+    private static void awaitSucceeded(TandemKit kit, List<WorkflowHandle<String>> handles, int count) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (succeeded(kit, handles) < count) {
+            assertThat(System.nanoTime() - deadline).as(count + " sent").isNegative();
+            sleepMillis(10);
+        }
+        assertThat(succeeded(kit, handles)).isEqualTo(count);
     }
 
     private static void sleepMillis(long millis) {
