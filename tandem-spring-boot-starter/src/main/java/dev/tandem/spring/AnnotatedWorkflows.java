@@ -88,7 +88,8 @@ public final class AnnotatedWorkflows {
         Entry entry = byName.get(name);
         if (entry == null) {
             throw new IllegalArgumentException("no @Workflow method is named '" + name + "'; the annotated workflows"
-                    + " are " + byName.keySet() + " (a WorkflowDefinition bean is injected as a bean instead)");
+                    + " found so far are " + byName.keySet() + " (all are known once the context has been refreshed;"
+                    + " a WorkflowDefinition bean is injected as a bean instead)");
         }
         return entry;
     }

@@ -4,10 +4,12 @@ import dev.tandem.StepOptions;
 import dev.tandem.TransactionOptions;
 import dev.tandem.TransactionRunner;
 import dev.tandem.WorkflowContext;
+import dev.tandem.WorkflowFunction;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.aopalliance.intercept.MethodInterceptor;
@@ -20,7 +22,7 @@ import org.springframework.core.annotation.AnnotatedElementUtils;
 /**
  * The advice of beans with {@link Workflow @Workflow}, {@link Step @Step} and {@link TransactionalStep
  * {@literal @}TransactionalStep} methods. A workflow function registered by the starter runs its method with a {@link
- * Frame} on the thread: the context of the execution. A step method called through the proxy on that thread becomes
+ * Frame} on the thread: the context of the execution (so does a {@link WorkflowDefinition}'s function). A step method called through the proxy on that thread becomes
  * {@code ctx.step} or {@code ctx.transaction}; with no frame (outside any workflow) it runs as a plain call (a
  * transactional step in a transaction of its own); inside a step it runs as part of that step, since steps cannot be
  * nested. A {@code @Workflow} method is entered only by its registered function: a direct call throws.
@@ -41,12 +43,13 @@ final class AnnotationInterceptor implements MethodInterceptor {
     static final class Frame {
         final WorkflowContext ctx;
         /** Set until the registered function's own call of the {@code @Workflow} method passes the proxy. */
-        boolean entering = true;
+        boolean entering;
         /** How many step methods are running on this thread (steps run inside a step are part of it). */
         int stepDepth;
 
-        Frame(WorkflowContext ctx) {
+        Frame(WorkflowContext ctx, boolean entering) {
             this.ctx = ctx;
+            this.entering = entering;
         }
     }
 
@@ -59,12 +62,25 @@ final class AnnotationInterceptor implements MethodInterceptor {
     /** Runs a {@code @Workflow} method as the body of execution {@code ctx}: the registered workflow function. */
     static @Nullable Object runWorkflow(WorkflowContext ctx, Object bean, Method method, @Nullable Object[] args)
             throws Exception {
+        return inFrame(new Frame(ctx, true), () -> {
+            try {
+                return method.invoke(bean, args);
+            } catch (InvocationTargetException e) {
+                throw rethrow(e.getCause());
+            }
+        });
+    }
+
+    /** Runs a {@link WorkflowDefinition}'s function with its context on the thread: its step method calls count. */
+    static <I, O extends @Nullable Object> WorkflowFunction<I, O> withFrame(WorkflowFunction<I, O> function) {
+        return (ctx, input) -> inFrame(new Frame(ctx, false), () -> function.run(ctx, input));
+    }
+
+    private static <T extends @Nullable Object> T inFrame(Frame frame, Callable<T> body) throws Exception {
         Frame previous = FRAME.get(); // a workflow run (Workflow.run) from inside another one, on its thread
-        FRAME.set(new Frame(ctx));
+        FRAME.set(frame);
         try {
-            return method.invoke(bean, args);
-        } catch (InvocationTargetException e) {
-            throw rethrow(e.getCause());
+            return body.call();
         } finally {
             if (previous == null) {
                 FRAME.remove();

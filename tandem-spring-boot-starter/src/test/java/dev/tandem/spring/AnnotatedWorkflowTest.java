@@ -107,12 +107,20 @@ class AnnotatedWorkflowTest {
     void stepOptionsApplyAndAStepSeesItsContext() {
         Workflow<String, String> details = workflows.get("details", String.class, String.class);
         // flaky: retried twice; transactionActive: a transactional step runs in a Spring transaction; the key of
-        // the step running (position 3).
+        // the step running (position 3); steps called inside step 4 are part of it.
         assertThat(details.run("x", StartOptions.withId("details-1")))
-                .isEqualTo("details-1 x third time true details-1:3");
+                .isEqualTo("details-1 x third time true details-1:3 true/details-1:4");
         assertThat(AnnotatedApp.flakyAttempts.get()).isEqualTo(3);
-        assertThat(checkpoints("details-1"))
-                .isEqualTo("1:flaky:STEP 2:transactionActive:TRANSACTION 3:idempotencyKey:STEP");
+        assertThat(checkpoints("details-1")).isEqualTo(
+                "1:flaky:STEP 2:transactionActive:TRANSACTION 3:idempotencyKey:STEP 4:nested:TRANSACTION");
+    }
+
+    @Test
+    void aWorkflowDefinitionsCallsOfStepMethodsAreCheckpointsToo() {
+        Workflow<Long, Integer> quoteTwice = app.getBean("quoteTwice", WorkflowDefinition.class);
+        assertThat(quoteTwice.run(7L, StartOptions.withId("quote-twice-7"))).isEqualTo(3750);
+        assertThat(checkpoints("quote-twice-7")).isEqualTo("1:quote:STEP 2:double:STEP 3:quote:STEP");
+        assertThat(db.queryLong("SELECT count(*) FROM calls WHERE order_id = 7")).isEqualTo(2);
     }
 
     @Test

@@ -5,6 +5,7 @@ import dev.tandem.spring.AnnotatedWorkflows;
 import dev.tandem.spring.Step;
 import dev.tandem.spring.TransactionalStep;
 import dev.tandem.spring.Workflow;
+import dev.tandem.spring.WorkflowDefinition;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -41,6 +42,15 @@ public class AnnotatedApp {
     @Bean
     OrderWorkflow orderWorkflow(OrderSteps steps, JdbcTemplate jdbc) {
         return new OrderWorkflow(steps, jdbc);
+    }
+
+    /** A functional workflow whose steps are annotated methods: they are checkpoints too. */
+    @Bean
+    WorkflowDefinition<Long, Integer> quoteTwice(OrderSteps steps) {
+        return WorkflowDefinition.of("quote_twice", Long.class, (ctx, orderId) -> {
+            int first = steps.quote(orderId);
+            return first + ctx.step("double", () -> 2) * steps.quote(orderId);
+        });
     }
 
     public static class OrderSteps {
@@ -126,7 +136,13 @@ public class AnnotatedApp {
         @Workflow
         public String details(WorkflowContext ctx, String input) {
             return ctx.workflowId() + " " + input + " " + steps.flaky() + " " + steps.transactionActive() + " "
-                    + steps.idempotencyKey();
+                    + steps.idempotencyKey() + " " + self.nested();
+        }
+
+        /** A step method called inside a step is part of it: no checkpoint of its own, the same transaction. */
+        @TransactionalStep
+        public String nested() {
+            return steps.transactionActive() + "/" + steps.idempotencyKey();
         }
     }
 }
