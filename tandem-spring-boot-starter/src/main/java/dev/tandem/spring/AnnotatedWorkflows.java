@@ -1,9 +1,13 @@
 package dev.tandem.spring;
 
+import dev.tandem.EnqueueOptions;
+import dev.tandem.StartOptions;
 import dev.tandem.Tandem;
 import dev.tandem.WorkflowContext;
 import dev.tandem.WorkflowFunction;
+import dev.tandem.WorkflowHandle;
 import java.lang.reflect.Method;
+import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,6 +42,8 @@ import org.springframework.util.ClassUtils;
  */
 public final class AnnotatedWorkflows {
     private final Map<String, Entry> byName = new LinkedHashMap<>();
+    /** Set once the engine registered them: every {@code @Workflow} method of the context is known. */
+    private boolean registered;
 
     private record Entry(WorkflowDefinition<?, ?> definition, Class<?> inputType, Class<?> outputType, String where) {}
 
@@ -45,12 +51,37 @@ public final class AnnotatedWorkflows {
 
     /**
      * The workflow named {@code name}, typed: {@code inputType} must be the method's input type (a primitive as its
-     * wrapper) and {@code outputType} a supertype of its return type ({@code Void} for {@code void}).
+     * wrapper) and {@code outputType} a supertype of its return type ({@code Void} for {@code void}). Asked for while
+     * the context is being created (in a constructor), before the bean of the method exists, it is looked up and
+     * checked at its first use instead.
      *
      * @throws IllegalArgumentException if no {@code @Workflow} method has this name, or the types do not match it
      */
-    @SuppressWarnings("unchecked")
     public <I, O extends @Nullable Object> dev.tandem.Workflow<I, O> get(String name, Class<I> inputType,
+            Class<O> outputType) {
+        if (inputType == null || outputType == null) {
+            throw new IllegalArgumentException("workflow '" + name + "': the input and output types must not be null");
+        }
+        synchronized (this) {
+            if (!registered && !byName.containsKey(name)) {
+                return new Pending<>(name, inputType, outputType); // its bean may not have been created yet
+            }
+        }
+        return typed(name, inputType, outputType);
+    }
+
+    /**
+     * The workflow named {@code name}, untyped (for {@code ctx.runChild}, or where the caller casts).
+     *
+     * @throws IllegalArgumentException if no {@code @Workflow} method has this name
+     */
+    @SuppressWarnings("unchecked")
+    public <I, O extends @Nullable Object> dev.tandem.Workflow<I, O> get(String name) {
+        return (dev.tandem.Workflow<I, O>) entry(name).definition;
+    }
+
+    @SuppressWarnings("unchecked")
+    private <I, O extends @Nullable Object> dev.tandem.Workflow<I, O> typed(String name, Class<I> inputType,
             Class<O> outputType) {
         Entry entry = entry(name);
         if (inputType != entry.inputType || !outputType.isAssignableFrom(entry.outputType)) {
@@ -62,13 +93,64 @@ public final class AnnotatedWorkflows {
     }
 
     /**
-     * The workflow named {@code name}, untyped (for {@code ctx.runChild}, or where the caller casts).
-     *
-     * @throws IllegalArgumentException if no {@code @Workflow} method has this name
+     * A workflow asked for while the context is being created, before the bean of its method: looked up (and its
+     * types checked) at its first use, which can only be once the context has been refreshed.
      */
-    @SuppressWarnings("unchecked")
-    public <I, O extends @Nullable Object> dev.tandem.Workflow<I, O> get(String name) {
-        return (dev.tandem.Workflow<I, O>) entry(name).definition;
+    private final class Pending<I, O extends @Nullable Object> implements dev.tandem.Workflow<I, O> {
+        private final String name;
+        private final Class<I> inputType;
+        private final Class<O> outputType;
+        private volatile dev.tandem.@Nullable Workflow<I, O> resolved;
+
+        Pending(String name, Class<I> inputType, Class<O> outputType) {
+            this.name = name;
+            this.inputType = inputType;
+            this.outputType = outputType;
+        }
+
+        private dev.tandem.Workflow<I, O> workflow() {
+            dev.tandem.Workflow<I, O> w = resolved;
+            if (w == null) {
+                w = typed(name, inputType, outputType);
+                resolved = w;
+            }
+            return w;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public WorkflowHandle<O> start(I input) {
+            return workflow().start(input);
+        }
+
+        @Override
+        public WorkflowHandle<O> start(I input, StartOptions options) {
+            return workflow().start(input, options);
+        }
+
+        @Override
+        public O run(I input, StartOptions options) {
+            return workflow().run(input, options);
+        }
+
+        @Override
+        public WorkflowHandle<O> enqueue(Connection tx, I input, EnqueueOptions options) {
+            return workflow().enqueue(tx, input, options);
+        }
+
+        @Override
+        public WorkflowHandle<O> enqueue(I input, EnqueueOptions options) {
+            return workflow().enqueue(input, options);
+        }
+
+        @Override
+        public String toString() {
+            return "Workflow[" + name + "]";
+        }
     }
 
     /** The names of the {@code @Workflow} methods found so far (all of them once the context has been refreshed). */
@@ -113,5 +195,6 @@ public final class AnnotatedWorkflows {
         List<WorkflowDefinition<?, ?>> definitions = new ArrayList<>();
         byName.values().forEach(e -> definitions.add(e.definition));
         definitions.forEach(d -> d.registerWith(tandem));
+        registered = true;
     }
 }

@@ -34,6 +34,20 @@ public class AnnotatedApp {
     public static volatile long shipMillis = 0;
     public static final AtomicInteger flakyAttempts = new AtomicInteger();
 
+    /** Created before the workflow's bean (declared first): it asks for the workflow in its constructor. */
+    @Bean
+    OrderStarter orderStarter(AnnotatedWorkflows workflows) {
+        return new OrderStarter(workflows);
+    }
+
+    public static class OrderStarter {
+        public final dev.tandem.Workflow<Long, String> processOrder;
+
+        public OrderStarter(AnnotatedWorkflows workflows) {
+            this.processOrder = workflows.get("annotated_order", Long.class, String.class);
+        }
+    }
+
     @Bean
     OrderSteps orderSteps(JdbcTemplate jdbc) {
         return new OrderSteps(jdbc);
