@@ -21,11 +21,12 @@ import org.springframework.core.annotation.AnnotatedElementUtils;
 
 /**
  * The advice of beans with {@link Workflow @Workflow}, {@link Step @Step} and {@link TransactionalStep
- * {@literal @}TransactionalStep} methods. A workflow function registered by the starter runs its method with a {@link
- * Frame} on the thread: the context of the execution (so does a {@link WorkflowDefinition}'s function). A step method called through the proxy on that thread becomes
- * {@code ctx.step} or {@code ctx.transaction}; with no frame (outside any workflow) it runs as a plain call (a
- * transactional step in a transaction of its own); inside a step it runs as part of that step, since steps cannot be
- * nested. A {@code @Workflow} method is entered only by its registered function: a direct call throws.
+ * TransactionalStep} methods. A workflow function registered by the starter runs its method with a {@link Frame} on the
+ * thread: the context of the execution (so does a {@link WorkflowDefinition}'s function). A step method called through
+ * the proxy on that thread becomes {@code ctx.step} or {@code ctx.transaction}; with no frame (outside any workflow) it
+ * runs as a plain call (a transactional step in a transaction of its own); inside a step it runs as part of that step,
+ * since steps cannot be nested. A {@code @Workflow} method is entered only by its registered function: a direct call
+ * throws.
  */
 final class AnnotationInterceptor implements MethodInterceptor {
     /** The workflow execution running on this thread, if any; saved and restored around nested {@code run} calls. */

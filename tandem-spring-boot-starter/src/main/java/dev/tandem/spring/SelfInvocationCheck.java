@@ -37,7 +37,7 @@ import org.springframework.asm.Type;
 final class SelfInvocationCheck {
     private SelfInvocationCheck() {}
 
-    /** Each call of one of {@code steps} through {@code this} in {@code beanClass}: "caller (File.java:line) -> step". */
+    /** Each call of one of {@code steps} through {@code this} in {@code beanClass}, described for a person. */
     static List<String> find(Class<?> beanClass, Collection<Method> steps) throws IOException {
         Set<String> stepKeys = new HashSet<>();
         Set<String> stepNames = new HashSet<>();
@@ -234,7 +234,8 @@ final class SelfInvocationCheck {
                             Opcodes.ARRAYLENGTH -> op(1, 1);
                     case Opcodes.LNEG, Opcodes.DNEG, Opcodes.L2D, Opcodes.D2L -> op(2, 2);
                     case Opcodes.ISHL, Opcodes.ISHR, Opcodes.IUSHR, Opcodes.IAND, Opcodes.IOR, Opcodes.IXOR,
-                            Opcodes.FCMPL, Opcodes.FCMPG, Opcodes.L2I, Opcodes.L2F, Opcodes.D2I, Opcodes.D2F -> op(2, 1);
+                            Opcodes.FCMPL, Opcodes.FCMPG, Opcodes.L2I, Opcodes.L2F, Opcodes.D2I,
+                            Opcodes.D2F -> op(2, 1);
                     case Opcodes.LSHL, Opcodes.LSHR, Opcodes.LUSHR -> op(3, 2);
                     case Opcodes.LAND, Opcodes.LOR, Opcodes.LXOR -> op(4, 2);
                     case Opcodes.I2L, Opcodes.I2D, Opcodes.F2L, Opcodes.F2D -> op(1, 2);

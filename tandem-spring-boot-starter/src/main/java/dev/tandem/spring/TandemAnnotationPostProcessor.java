@@ -24,12 +24,12 @@ import org.springframework.util.ClassUtils;
 
 /**
  * Proxies every bean that has {@link Workflow @Workflow}, {@link Step @Step} or {@link TransactionalStep
- * {@literal @}TransactionalStep} methods with {@link AnnotationInterceptor} (a class-based proxy, or the bean's existing
- * proxy with this advice first), and collects its workflows in {@link AnnotatedWorkflows}. When such a bean is created
- * it checks, and otherwise fails the startup with a message saying what to change: that each annotated method can be
- * intercepted (not private, final or static), that a workflow method's parameters are {@code (I)} or {@code
- * (WorkflowContext, I)}, that the bean is a singleton, and that no step method of the bean is called through {@code
- * this} ({@link SelfInvocationCheck}).
+ * TransactionalStep} methods with {@link AnnotationInterceptor} (a class-based proxy, or the bean's existing proxy with
+ * this advice first), and collects its workflows in {@link AnnotatedWorkflows}. When such a bean is created it checks,
+ * and otherwise fails the startup with a message saying what to change: that each annotated method can be intercepted
+ * (not private, final or static), that a workflow method's parameters are {@code (I)} or {@code (WorkflowContext, I)},
+ * that the bean is a singleton, and that no step method of the bean is called through {@code this} ({@link
+ * SelfInvocationCheck}).
  */
 final class TandemAnnotationPostProcessor extends AbstractBeanFactoryAwareAdvisingPostProcessor {
     private static final Logger log = LoggerFactory.getLogger(TandemAnnotationPostProcessor.class);

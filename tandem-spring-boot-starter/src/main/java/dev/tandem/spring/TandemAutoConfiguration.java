@@ -36,8 +36,8 @@ import org.springframework.transaction.PlatformTransactionManager;
  * SpringAmbientTransaction} makes {@code enqueue} and {@code send} join the Spring transaction active on the thread,
  * and {@link SpringTransactionRunner} runs transactional steps with the application's {@link
  * PlatformTransactionManager}. {@link TandemLifecycle} registers the {@link WorkflowDefinition} beans and the {@link
- * Workflow @Workflow} methods ({@link AnnotatedWorkflows}) and starts the engine after the context is refreshed. Names of Boot's auto-configurations are given as strings, for their Spring
- * Boot 3 and 4 packages.
+ * Workflow @Workflow} methods ({@link AnnotatedWorkflows}) and starts the engine after the context is refreshed. Names
+ * of Boot's auto-configurations are given as strings, for their Spring Boot 3 and 4 packages.
  */
 @AutoConfiguration(afterName = {
         "org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration",

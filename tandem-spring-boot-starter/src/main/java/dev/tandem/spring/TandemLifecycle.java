@@ -7,11 +7,12 @@ import org.springframework.context.SmartLifecycle;
 
 /**
  * Starts the auto-configured engine once the application context is refreshed, after registering every {@link
- * WorkflowDefinition} bean and every {@link Workflow @Workflow} method, and closes it on shutdown. Its phase is below the web server's, so the engine starts
- * before requests are served and stops only after the web server's graceful shutdown: requests in flight can still
- * start and enqueue workflows. Closing waits up to {@code tandem.shutdown-timeout} for running workflows; those still
- * running then are interrupted and recovered from their checkpoints later, here or by another executor. The
- * DataSource is closed after this (it is a bean this one depends on).
+ * WorkflowDefinition} bean and every {@link Workflow @Workflow} method, and closes it on shutdown. Its phase is below
+ * the web server's, so the engine starts before requests are served and stops only after the web server's graceful
+ * shutdown: requests in flight can still start and enqueue workflows. Closing waits up to {@code
+ * tandem.shutdown-timeout} for running workflows; those still running then are interrupted and recovered from their
+ * checkpoints later, here or by another executor. The DataSource is closed after this (it is a bean this one depends
+ * on).
  */
 public final class TandemLifecycle implements SmartLifecycle {
     /** Below the web server's start/stop and graceful-shutdown phases ({@code DEFAULT_PHASE - 2048} and - 1024). */

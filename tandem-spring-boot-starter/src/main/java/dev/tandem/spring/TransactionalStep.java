@@ -18,7 +18,7 @@ import org.springframework.core.annotation.AliasFor;
  * <pre>{@code
  * @TransactionalStep
  * public int charge(long orderId) {
- *     jdbc.update("INSERT INTO payments (order_id, amount_cents) SELECT id, amount_cents FROM orders WHERE id = ?", orderId);
+ *     jdbc.update("INSERT INTO payments (order_id, amount_cents) VALUES (?, 100)", orderId);
  *     return jdbc.update("UPDATE orders SET status = 'PAID' WHERE id = ?", orderId);
  * }
  * }</pre>

@@ -35,7 +35,7 @@ import org.springframework.core.annotation.AliasFor;
  *
  * <p>Start it through {@link AnnotatedWorkflows}, never by calling the method: a direct call would run it without
  * durability, so it throws {@link IllegalStateException}. Its {@link Step @Step} and {@link TransactionalStep
- * @TransactionalStep} calls must go through the steps' bean proxies: calling them through {@code this} is refused at
+ * TransactionalStep} calls must go through the steps' bean proxies: calling them through {@code this} is refused at
  * startup (see docs/spring.md, "the self-invocation rule").
  */
 @Target(ElementType.METHOD)
