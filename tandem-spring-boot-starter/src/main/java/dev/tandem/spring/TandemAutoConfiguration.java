@@ -35,9 +35,9 @@ import org.springframework.transaction.PlatformTransactionManager;
  * {@code tandem.*} properties ({@link TandemProperties}) and {@link TandemCustomizer} beans; {@link
  * SpringAmbientTransaction} makes {@code enqueue} and {@code send} join the Spring transaction active on the thread,
  * and {@link SpringTransactionRunner} runs transactional steps with the application's {@link
- * PlatformTransactionManager}. {@link TandemLifecycle} registers the {@link WorkflowDefinition} beans and starts the
- * engine after the context is refreshed. Names of Boot's auto-configurations are given as strings, for their Spring
- * Boot 3 and 4 packages.
+ * PlatformTransactionManager}. {@link TandemLifecycle} registers the {@link WorkflowDefinition} beans and the {@link
+ * Workflow @Workflow} methods ({@link AnnotatedWorkflows}) and starts the engine after the context is refreshed. Names
+ * of Boot's auto-configurations are given as strings, for their Spring Boot 3 and 4 packages.
  */
 @AutoConfiguration(afterName = {
         "org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration",
@@ -93,8 +93,25 @@ public class TandemAutoConfiguration {
     @Bean
     @ConditionalOnBean(Tandem.class)
     @ConditionalOnMissingBean
-    public TandemLifecycle tandemLifecycle(Tandem tandem, ObjectProvider<WorkflowDefinition<?, ?>> definitions) {
-        return new TandemLifecycle(tandem, definitions.orderedStream().toList());
+    public TandemLifecycle tandemLifecycle(Tandem tandem, ObjectProvider<WorkflowDefinition<?, ?>> definitions,
+            ObjectProvider<AnnotatedWorkflows> annotated) {
+        return new TandemLifecycle(tandem, definitions.orderedStream().toList(), annotated.getIfUnique());
+    }
+
+    /**
+     * Proxies the beans with {@code @Workflow}, {@code @Step} and {@code @TransactionalStep} methods. Static: a
+     * BeanPostProcessor is created before the other beans, and must not make this configuration be created early.
+     */
+    @Bean
+    static TandemAnnotationPostProcessor tandemAnnotationPostProcessor() {
+        return new TandemAnnotationPostProcessor();
+    }
+
+    /** The {@code @Workflow} methods' workflows, by name, to start them. */
+    @Bean
+    @ConditionalOnMissingBean
+    AnnotatedWorkflows annotatedWorkflows(TandemAnnotationPostProcessor postProcessor) {
+        return postProcessor.workflows();
     }
 
     /** Passes the application's Micrometer registry to the engine (Tandem's meters: docs/observability.md). */

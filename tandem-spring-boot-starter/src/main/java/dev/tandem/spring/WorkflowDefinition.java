@@ -64,7 +64,8 @@ public final class WorkflowDefinition<I, O extends @Nullable Object> implements 
         if (registered != null) {
             throw new IllegalStateException("workflow '" + name + "' is already registered");
         }
-        registered = tandem.register(name, inputType, function);
+        // With the context on the thread, the function's calls of @Step methods are steps too.
+        registered = tandem.register(name, inputType, AnnotationInterceptor.withFrame(function));
     }
 
     private Workflow<I, O> workflow() {

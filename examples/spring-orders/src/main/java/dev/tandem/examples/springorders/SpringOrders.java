@@ -3,9 +3,12 @@ package dev.tandem.examples.springorders;
 import dev.tandem.EnqueueOptions;
 import dev.tandem.Workflow;
 import dev.tandem.spring.WorkflowDefinition;
+import jakarta.persistence.EntityManager;
+import java.time.Duration;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.annotation.Bean;
@@ -24,7 +27,8 @@ import org.springframework.web.server.ResponseStatusException;
 /**
  * POST /orders inserts an order and enqueues its workflow in one {@code @Transactional} method: the workflow exists if
  * and only if the order does. The workflow pays the order in a transactional step (JdbcTemplate; the payment, the
- * status and the step's checkpoint commit together, once) and ships it.
+ * status and the step's checkpoint commit together, once), notifies the warehouse (a plain step, at least once) and
+ * ships it in a transactional step that writes through JPA (the entity's change is flushed with the checkpoint).
  */
 @SpringBootApplication
 public class SpringOrders {
@@ -37,7 +41,8 @@ public class SpringOrders {
     }
 
     @Bean
-    WorkflowDefinition<Long, String> processOrder(JdbcTemplate jdbc) {
+    WorkflowDefinition<Long, String> processOrder(JdbcTemplate jdbc, EntityManager em, // Spring's shared one
+            @Value("${orders.warehouse-latency:0ms}") Duration warehouseLatency) {
         return WorkflowDefinition.of("process_order", Long.class, (ctx, orderId) -> {
             ctx.transaction("charge", conn -> { // JdbcTemplate joins the step's transaction
                 jdbc.update("INSERT INTO payments (order_id, amount_cents) SELECT id, amount_cents FROM orders"
@@ -45,10 +50,14 @@ public class SpringOrders {
                 return jdbc.update("UPDATE orders SET status = 'PAID' WHERE id = ?", orderId);
             });
             ctx.step("notify-warehouse", () -> {
+                Thread.sleep(warehouseLatency.toMillis()); // the warehouse's answer takes this long
                 log.info("warehouse: ship order {} (idempotency key {})", orderId, ctx.idempotencyKey());
                 return null;
             });
-            ctx.transaction("ship", conn -> jdbc.update("UPDATE orders SET status = 'SHIPPED' WHERE id = ?", orderId));
+            ctx.transaction("ship", conn -> { // JPA: the change is flushed when the step's transaction commits
+                em.find(ShopOrder.class, orderId).ship();
+                return null;
+            });
             return "SHIPPED";
         });
     }
