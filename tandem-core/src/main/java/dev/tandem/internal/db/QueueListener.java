@@ -19,6 +19,23 @@ public final class QueueListener implements AutoCloseable {
     }
 
     /**
+     * Starts listening now, if not yet: before the dequeuer's first look, so that an enqueue committed after that
+     * look cannot notify a channel nobody listens on yet (it would wait for the next poll).
+     *
+     * @throws SQLException if LISTEN failed; {@link #await} tries again
+     */
+    public void listen() throws SQLException {
+        if (conn == null) {
+            try {
+                conn = ListeningConnection.open(dataSource, "LISTEN tandem_queue");
+            } catch (SQLException | RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+    }
+
+    /**
      * Waits up to {@code timeoutMillis} for a notification; true if one (or more) arrived.
      *
      * @throws SQLException if the connection broke, or LISTEN failed; the next call opens a new one

@@ -102,6 +102,7 @@ final class QueueWorker implements Runnable {
         long backoffMillis = 100;
         while (!sink.stopping()) {
             try {
+                listener.listen(); // before the look: what is enqueued after it notifies us
                 long waitMillis = dequeueAll();
                 long deadline = System.currentTimeMillis() + waitMillis;
                 while (!wakeUp && !sink.stopping()) {
