@@ -202,21 +202,27 @@ public final class Bench {
 
       // Measured instance: fresh tables, fresh instance, commits counted around it.
       PaymentsSchema.reset(stats.connection());
+      ServerUsage usage = new ServerUsage(stats);
       stats.checkpoint();
       DbStats.Snapshot before = stats.snapshot();
+      ServerUsage.Mark usageBefore = usage.mark();
       long t0 = System.nanoTime();
       double rate;
       try (Subject s = opener.open()) {
+        usage.cpuStart();
         rate = s.throughput(0, n, c);
+        usage.cpuStop();
       }
       long wall = System.nanoTime() - t0;
       DbStats.Snapshot after = stats.snapshot();
+      ServerUsage.Mark usageAfter = usage.mark();
       DbStats.Delta delta = DbStats.between(before, after);
       System.out.printf(
           "  throughput: %d runs, C=%d: %.0f %s/s (%.2f s including start-up and shutdown)%n",
           n, c, rate, unit, wall / 1e9);
       String commits = delta.perRun(n, unit);
       System.out.println("  " + commits + " (start-up and shutdown included)");
+      usage.print(usageBefore, usageAfter, n, unit);
 
       PaymentsSchema.Totals totals = PaymentsSchema.totals(stats.connection());
       System.out.println(

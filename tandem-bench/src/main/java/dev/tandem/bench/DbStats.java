@@ -110,18 +110,25 @@ final class DbStats implements AutoCloseable {
     }
   }
 
-  private void execute(String sql) throws SQLException {
+  /** Runs a statement on the monitoring connection, counted as its own. */
+  void execute(String sql) throws SQLException {
     ownStatements++;
     try (Statement s = connection.createStatement()) {
       s.execute(sql);
     }
   }
 
-  private ResultSet query(String sql) throws SQLException {
+  /** A query on the monitoring connection, counted as its own; close the result set. */
+  ResultSet query(String sql) throws SQLException {
     ownStatements++;
     Statement s = connection.createStatement();
     s.closeOnCompletion();
     return s.executeQuery(sql);
+  }
+
+  /** How many statements the monitoring connection has run so far. */
+  long ownStatements() {
+    return ownStatements;
   }
 
   private static void sleep(long millis) {
