@@ -54,15 +54,40 @@ RETURNING w.workflow_id, 0 AS position;
 
 -- name: insertTransactionCheckpoints
 -- Runs inside the application's transaction of a transactional step: its checkpoint, plus those of plain steps
--- before it that were not written yet. No ON CONFLICT: if a position is already recorded the unique violation rolls
--- back the application's writes too, which is what makes the step exactly-once. If the workflow is no longer
--- RUNNING on this executor (second parameter) with the writer's epoch, check_owner raises and rolls them back as well.
+-- before it that were not written yet (all of one execution). No ON CONFLICT: if a position is already recorded the
+-- unique violation rolls back the application's writes too, which is what makes the step exactly-once. If the
+-- workflow (second parameter) is no longer RUNNING on this executor (third) with the writer's epoch (fourth),
+-- check_owner raises and rolls them back as well. The check is an uncorrelated subquery: evaluated once per
+-- statement, not once per row. Sent as a prepared statement, with the COMMIT, in one round trip.
 INSERT INTO tandem.steps (workflow_id, position, name, kind, output, output_type, error, started_at, child_workflow_id)
 SELECT workflow_id, position, name, kind, output, output_type, error, started_at,
        CASE WHEN kind = 'CHILD' THEN output #>> '{}' END
 FROM jsonb_to_recordset(?::jsonb) AS s(workflow_id text, position int, name text, kind text, output jsonb,
-                                       output_type text, error jsonb, started_at timestamptz, epoch bigint)
-WHERE tandem.check_owner(s.workflow_id, ?, s.epoch);
+                                       output_type text, error jsonb, started_at timestamptz)
+WHERE (SELECT tandem.check_owner(?, ?, ?));
+
+-- name: insertStart
+-- A start written in the transaction of the workflow's first transactional step (Workflow.run, which runs the
+-- workflow on the caller's thread and returns only at its end, so nothing outside needs the row earlier): RUNNING,
+-- owned by this executor with ownership epoch 1, like groupCommit.started. No ON CONFLICT: if the id exists (another
+-- start of it committed meanwhile), the unique violation rolls back the step's rows with it. Parameters: workflow id,
+-- name, input, executor id, incarnation, traceparent, tracestate.
+INSERT INTO tandem.workflow_status (workflow_id, name, status, input, executor_id, owner_epoch, owner_incarnation,
+                                    traceparent, tracestate, app_version)
+SELECT n.workflow_id, n.name, 'RUNNING', n.input::jsonb, n.executor_id, 1, n.incarnation::uuid, n.traceparent,
+       n.tracestate, (SELECT e.app_version FROM tandem.executors e WHERE e.executor_id = n.executor_id)
+FROM (SELECT ?::text AS workflow_id, ?::text AS name, ?::text AS input, ?::text AS executor_id,
+             ?::text AS incarnation, ?::text AS traceparent, ?::text AS tracestate) n;
+
+-- name: insertStartedCheckpoints
+-- The checkpoints of that first transactional step (and of the plain steps before it), after insertStart in the same
+-- transaction: the row this transaction inserted is the fence (nobody else can see it, let alone change it, before
+-- the commit), so there is no check_owner and no row lock. A position already recorded rolls everything back.
+INSERT INTO tandem.steps (workflow_id, position, name, kind, output, output_type, error, started_at, child_workflow_id)
+SELECT workflow_id, position, name, kind, output, output_type, error, started_at,
+       CASE WHEN kind = 'CHILD' THEN output #>> '{}' END
+FROM jsonb_to_recordset(?::jsonb) AS s(workflow_id text, position int, name text, kind text, output jsonb,
+                                       output_type text, error jsonb, started_at timestamptz);
 
 -- name: loadSteps
 SELECT position, name, kind, output::text, output_type, error::text

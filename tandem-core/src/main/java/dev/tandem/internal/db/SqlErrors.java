@@ -105,4 +105,19 @@ public final class SqlErrors {
         }
         return false;
     }
+
+    /**
+     * The workflow id exists: a start written with the workflow's first transactional step (Workflow.run) found that
+     * another start of the same id committed first.
+     */
+    public static boolean isStartConflict(Throwable t) {
+        for (Throwable e = t; e != null; e = e.getCause()) {
+            if (e instanceof PSQLException psql && "23505".equals(psql.getSQLState())) {
+                ServerErrorMessage m = psql.getServerErrorMessage();
+                return m != null && "workflow_status_pkey".equals(m.getConstraint())
+                        && "tandem".equals(m.getSchema());
+            }
+        }
+        return false;
+    }
 }

@@ -18,8 +18,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import javax.sql.DataSource;
-import org.postgresql.core.BaseConnection;
-import org.postgresql.core.Utils;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -36,7 +34,9 @@ public final class SystemDatabase {
     private final ExecutorStore executors;
     private final QueueStore queues;
     private final String[] groupCommitSql;
-    private final String[] insertCheckpointsAndCommitSql;
+    private final String insertCheckpointsAndCommitSql;
+    private final String insertStartedCheckpointsSql;
+    private final String insertStartedCheckpointsAndCommitSql;
 
     public SystemDatabase(DataSource dataSource, DataSource engine) {
         this.dataSource = dataSource;
@@ -45,12 +45,11 @@ public final class SystemDatabase {
         this.executors = new ExecutorStore(queries, engine);
         this.queues = new QueueStore(queries, engine);
         this.groupCommitSql = composeGroupCommits(queries);
-        this.insertCheckpointsAndCommitSql =
-                (queries.get("insertTransactionCheckpoints") + ";\nCOMMIT").split("\\?", -1);
-        if (insertCheckpointsAndCommitSql.length != 3) {
-            throw new IllegalStateException("insertTransactionCheckpoints must have exactly two parameters");
-        }
-        for (String name : List.of("insertTransactionCheckpoints", "loadSteps", "loadStep", "cancelWorkflow",
+        this.insertCheckpointsAndCommitSql = queries.get("insertTransactionCheckpoints") + ";\nCOMMIT";
+        this.insertStartedCheckpointsSql = queries.get("insertStart") + ";\n" + queries.get("insertStartedCheckpoints");
+        this.insertStartedCheckpointsAndCommitSql = insertStartedCheckpointsSql + ";\nCOMMIT";
+        for (String name : List.of("insertTransactionCheckpoints", "insertStart", "insertStartedCheckpoints",
+                "loadSteps", "loadStep", "cancelWorkflow",
                 "resumeWorkflow", "setWorkflowVersion", "sendMessage", "loadWorkflow", "takeMessage", "setEvent", "getEvent", "writeStream",
                 "readStream", "workflowState", "startChild", "cancelWorkflowTree", "countAttempt", "existingChild")) {
             queries.get(name); // fail at start, not mid-run, if the packaged SQL is incomplete
@@ -159,22 +158,18 @@ public final class SystemDatabase {
     }
 
     /**
-     * Inserts a transactional step's checkpoint, and any earlier ones not yet written, on the application's open
-     * transaction, and commits it.
+     * Inserts a transactional step's checkpoint, and any earlier ones not yet written (all of one execution, under
+     * its ownership epoch), on the application's open transaction, and commits it.
      */
     public void insertTransactionCheckpointsAndCommit(Connection conn, String executorId, List<StepRow> rows)
             throws SQLException {
-        // One round trip for the insert and the COMMIT: a two-statement simple query, so the batch goes in as a
-        // literal, escaped by the driver for the connection's standard_conforming_strings. If the insert fails
-        // (a position already recorded), PostgreSQL skips the COMMIT and the transaction is rolled back.
-        boolean standardStrings = conn.unwrap(BaseConnection.class).getStandardConformingStrings();
-        String[] parts = insertCheckpointsAndCommitSql; // the SQL around its two parameters: batch, executor id
-        StringBuilder sql = new StringBuilder(parts[0]).append('\'');
-        Utils.escapeLiteral(sql, RowsJson.steps(rows), standardStrings).append('\'').append(parts[1]).append('\'');
-        Utils.escapeLiteral(sql, executorId, standardStrings).append('\'').append(parts[2]);
-        try (Statement st = conn.createStatement()) {
-            st.setEscapeProcessing(false); // no JDBC {fn ...} rewriting: the text is exactly what we built
-            st.execute(sql.toString());
+        // One round trip for the insert and the COMMIT: a prepared statement of two queries, sent with one Sync
+        // (the driver keeps it prepared on the server, so it is neither parsed nor planned again). If the insert
+        // fails (a position already recorded, or the fence), PostgreSQL skips the COMMIT and the transaction is rolled
+        // back by the caller.
+        try (PreparedStatement ps = conn.prepareStatement(insertCheckpointsAndCommitSql)) {
+            bindCheckpoints(ps, executorId, rows);
+            ps.execute();
         }
     }
 
@@ -186,10 +181,66 @@ public final class SystemDatabase {
     public void insertTransactionCheckpoints(Connection conn, String executorId, List<StepRow> rows)
             throws SQLException {
         try (PreparedStatement ps = conn.prepareStatement(queries.get("insertTransactionCheckpoints"))) {
-            ps.setString(1, RowsJson.steps(rows));
-            ps.setString(2, executorId);
+            bindCheckpoints(ps, executorId, rows);
             ps.execute();
         }
+    }
+
+    /**
+     * Inserts a workflow's start (RUNNING, owned by {@code executorId} with epoch 1) and the checkpoints of its first
+     * transactional step on the application's open transaction, and commits it, in one round trip: the start of a
+     * workflow run on the caller's thread, written with its first commit. If the id exists, the unique violation
+     * ({@link SqlErrors#isStartConflict}) rolls the step back.
+     */
+    public void insertStartAndCheckpointsAndCommit(Connection conn, String executorId, UUID incarnation,
+            StartRow start, List<StepRow> rows) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement(insertStartedCheckpointsAndCommitSql)) {
+            bindStart(ps, executorId, incarnation, start, rows);
+            ps.execute();
+        }
+    }
+
+    /** {@link #insertStartAndCheckpointsAndCommit} without the commit, for the application's transaction manager. */
+    public void insertStartAndCheckpoints(Connection conn, String executorId, UUID incarnation, StartRow start,
+            List<StepRow> rows) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement(insertStartedCheckpointsSql)) {
+            bindStart(ps, executorId, incarnation, start, rows);
+            ps.execute();
+        }
+    }
+
+    private static void bindStart(PreparedStatement ps, String executorId, UUID incarnation, StartRow start,
+            List<StepRow> rows) throws SQLException {
+        if (start.queueName() != null || start.timeoutMillis() != null) {
+            throw new IllegalArgumentException("a start written with a step has no queue and no timeout");
+        }
+        for (StepRow row : rows) {
+            if (!row.workflowId().equals(start.workflowId()) || row.epoch() != 1) {
+                throw new IllegalArgumentException("checkpoints written with a start are its own, at epoch 1");
+            }
+        }
+        ps.setString(1, start.workflowId());
+        ps.setString(2, start.name());
+        ps.setString(3, start.input());
+        ps.setString(4, executorId);
+        ps.setString(5, incarnation.toString());
+        ps.setString(6, start.traceparent());
+        ps.setString(7, start.tracestate());
+        ps.setString(8, RowsJson.steps(rows));
+    }
+
+    private static void bindCheckpoints(PreparedStatement ps, String executorId, List<StepRow> rows)
+            throws SQLException {
+        StepRow first = rows.get(0);
+        for (StepRow row : rows) {
+            if (!row.workflowId().equals(first.workflowId()) || row.epoch() != first.epoch()) {
+                throw new IllegalArgumentException("checkpoints of one transaction belong to one execution");
+            }
+        }
+        ps.setString(1, RowsJson.steps(rows));
+        ps.setString(2, first.workflowId());
+        ps.setString(3, executorId);
+        ps.setLong(4, first.epoch());
     }
 
     /** The body of a transaction: runs on a connection with autocommit off. */

@@ -57,7 +57,7 @@ public final class Starting {
         String inputJson = encodeInput(workflow, input);
         String id = options.workflowId() != null ? options.workflowId() : UUID.randomUUID().toString();
 
-        // A started workflow's row is inserted with ownership epoch 1 (groupCommit.started).
+        // A started workflow's row is inserted with ownership epoch 1 (groupCommit.started, insertStart).
         WorkflowExecution<I, O> execution =
                 new WorkflowExecution<>(engine, workflow, id, 1, input, false, null, new CompletableFuture<>());
         WorkflowExecution<?, ?> already = executions.admit(execution);
@@ -65,21 +65,42 @@ public final class Starting {
             return existing(id, name, already);
         }
         Long timeoutMillis = options.timeout() == null ? null : options.timeout().toMillis();
+        // run() returns only at the workflow's end, so its start need not be durable before the workflow runs: it
+        // commits with the first transactional step (one commit fewer on its path), or before any other write.
+        // start() must be durable when it returns, and a timeout counts from the start, so those write it now.
+        boolean deferred = inline && timeoutMillis == null;
         boolean inserted;
         TraceContext trace;
         Telemetry.Observation producing = engine.telemetry().produce("start", name, id, null);
         try {
             trace = producing.context(); // stored with the row: every run of the workflow continues this trace
             execution.origin = engine.instrumentation().origin(trace, 1);
-            inserted = insert(execution, new StartRow(id, name, null, inputJson, timeoutMillis,
-                    trace == null ? null : trace.traceparent(), trace == null ? null : trace.tracestate()));
+            StartRow start = new StartRow(id, name, null, inputJson, timeoutMillis,
+                    trace == null ? null : trace.traceparent(), trace == null ? null : trace.tracestate());
+            if (deferred) {
+                // One read, so that running an id that exists runs nothing of it again (not even its plain steps).
+                inserted = !exists(execution, id);
+                execution.pendingStart = inserted ? start : null;
+            } else {
+                inserted = insert(execution, start);
+            }
         } catch (RuntimeException e) {
             producing.failed(e);
             throw e;
         } finally {
             producing.close();
         }
-        if (inserted) {
+        if (inserted && deferred) {
+            engine.telemetry().workflowStarted(name, null);
+            engine.instrumentation().run(execution);
+            if (execution.startFailure != null) {
+                throw execution.startFailure;
+            }
+            if (!execution.startConflict) {
+                return new Handle<>(engine, id, execution.outcome());
+            }
+            // Another start of this id committed first: like a start that found the id, below.
+        } else if (inserted) {
             engine.telemetry().workflowStarted(name, null);
             if (inline) {
                 engine.instrumentation().run(execution);
@@ -88,7 +109,9 @@ public final class Starting {
             }
             return new Handle<>(engine, id, execution.outcome());
         }
-        executions.drop(execution); // the id existed before: whatever runs it, the database has its outcome
+        if (executions.local(id) == execution) {
+            executions.drop(execution); // the id existed before: whatever runs it, the database has its outcome
+        }
         WorkflowRow row = engine.loadWorkflow(id);
         if (!row.name().equals(name)) {
             throw new WorkflowConflictException("workflow id '" + id + "' is already used by an execution of '"
@@ -106,21 +129,41 @@ public final class Starting {
 
     /** Inserts a start through the group committer; true if inserted, false if the id existed. */
     private boolean insert(WorkflowExecution<?, ?> execution, StartRow start) {
+        try {
+            return insertStart(start);
+        } catch (RuntimeException e) {
+            executions.drop(execution); // if the insert did land, reconciliation finds the row and runs it here
+            throw e;
+        }
+    }
+
+    /** Whether the workflow id exists (a deferred start reads before it runs anything). */
+    private boolean exists(WorkflowExecution<?, ?> execution, String id) {
+        try {
+            return db.loadWorkflow(id).isPresent();
+        } catch (SQLException e) {
+            executions.drop(execution);
+            throw new TandemException("failed to start workflow '" + id + "': " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Inserts a start through the group committer and waits until it is durable; true if inserted, false if the id
+     * existed. Throws what {@code start} throws when it cannot say so.
+     */
+    boolean insertStart(StartRow start) {
         String id = start.workflowId();
         try {
             return engine.committer().start(start, START_TIMEOUT.toNanos());
         } catch (GroupCommitter.WriteTimeoutException e) {
-            executions.drop(execution);
             throw new TandemException("the database did not confirm the start of workflow '" + id + "' within "
                     + START_TIMEOUT + " (is it reachable?); nothing was written, so starting it again is safe");
         } catch (GroupCommitter.WriteOutcomeUnknownException e) {
-            executions.drop(execution); // if the insert did land, reconciliation finds the row and runs it here
             throw new TandemException("the database did not confirm the start of workflow '" + id + "' within "
                     + START_TIMEOUT + " (is it reachable?), and it may have been written: if it was, this executor"
                     + " runs it once the database answers. Start it again with the same id ('" + id + "'), which"
                     + " never starts it twice, or look it up with handle(\"" + id + "\")");
         } catch (SQLException | RuntimeException e) {
-            executions.drop(execution);
             if (e instanceof SQLException && SqlErrors.classify(e) == SqlErrors.Kind.DATA) {
                 throw new IllegalArgumentException("PostgreSQL cannot store the start of workflow '" + id + "': "
                         + e.getMessage(), e);

@@ -14,6 +14,7 @@ import dev.tandem.TransactionOptions;
 import dev.tandem.TransactionRunner;
 import dev.tandem.internal.db.GuardedConnection;
 import dev.tandem.internal.db.Json;
+import dev.tandem.internal.db.Rows.StartRow;
 import dev.tandem.internal.db.Rows.StepRow;
 import dev.tandem.internal.db.SqlErrors;
 import dev.tandem.internal.db.SystemDatabase;
@@ -112,6 +113,7 @@ final class Steps {
                     // The application's runner (e.g. its Spring transaction manager) commits a transactional step's
                     // transaction; the engine's primitives, and every step without a runner, commit their own.
                     TransactionRunner runner = kind.equals(TRANSACTION) ? x.engine.hooks().transactionRunner() : null;
+                    StartRow start = x.pendingStart; // Workflow.run: the start commits with this step
                     SystemDatabase.TransactionBody<T> body = conn -> {
                         T output = fn.run(GuardedConnection.wrap(conn, () -> describe(kind) + " '" + name + "' (#"
                                 + pos + ") of workflow '" + x.workflowId + "'"));
@@ -119,16 +121,24 @@ final class Steps {
                         List<StepRow> rows = new ArrayList<>(x.unwritten); // earlier checkpoints commit with this one
                         committed[0] = x.checkpoint(pos, name, kind, json, Json.typeName(output), null, startedAt);
                         rows.add(committed[0]);
-                        if (runner == null) {
-                            x.engine.db().insertTransactionCheckpointsAndCommit(conn, x.engine.executorId(), rows);
+                        SystemDatabase db = x.engine.db();
+                        if (start != null && runner == null) {
+                            db.insertStartAndCheckpointsAndCommit(conn, x.engine.executorId(), x.engine.incarnation(),
+                                    start, rows);
+                        } else if (start != null) {
+                            db.insertStartAndCheckpoints(conn, x.engine.executorId(), x.engine.incarnation(), start,
+                                    rows);
+                        } else if (runner == null) {
+                            db.insertTransactionCheckpointsAndCommit(conn, x.engine.executorId(), rows);
                         } else {
-                            x.engine.db().insertTransactionCheckpoints(conn, x.engine.executorId(), rows);
+                            db.insertTransactionCheckpoints(conn, x.engine.executorId(), rows);
                         }
                         return output;
                     };
                     T result = runner == null
                             ? x.engine.db().inTransaction(options.isolation(), body)
                             : runner.inTransaction(options.isolation(), body::run);
+                    x.started();
                     x.unwritten.clear();
                     x.recorded.put(pos, committed[0]);
                     x.engine.telemetry().transactionCommitted();
@@ -142,6 +152,13 @@ final class Steps {
                     Thread.currentThread().interrupt();
                     throw new ExecutionControl(Kind.STOP, "interrupted in transaction '" + name + "'", e);
                 } catch (Exception e) {
+                    if (x.pendingStart != null && SqlErrors.isStartConflict(e)) {
+                        // Workflow.run: another start of this id committed first; this one rolled back with its step.
+                        x.startConflict = true;
+                        x.pendingStart = null;
+                        throw x.halt(new ExecutionControl(Kind.ABANDON, "workflow '" + x.workflowId + "' was started"
+                                + " elsewhere first; transaction '" + name + "' (#" + pos + ") rolled back", e));
+                    }
                     SqlErrors.Kind failure = SqlErrors.classify(e);
                     if (failure == SqlErrors.Kind.NOT_OWNER) {
                         throw new ExecutionControl(Kind.RESTART, "workflow '" + x.workflowId + "' was cancelled or taken"
