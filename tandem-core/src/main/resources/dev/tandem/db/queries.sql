@@ -252,6 +252,12 @@ FROM tandem.queues;
 -- name: claimQueued
 -- Dequeue for a queue without a global limit: up to the given number of waiting workflows of the names this
 -- executor runs, highest priority first, FIFO within a priority. SKIP LOCKED: concurrent dequeuers take disjoint rows.
+-- The claim commits without waiting for its WAL to reach disk (synchronous_commit off, for this transaction only):
+-- nobody outside waits for it, and every write the claimed execution makes afterwards is a synchronous commit,
+-- which flushes the WAL up to it, claim included. A claim lost in a server crash before that is simply claimed again
+-- (the workflow is ENQUEUED again, and the execution that held it is refused at its first write). The executor claims
+-- with the queues as it last read them: a queue that has global limits now is not claimed here (claimQueuedLimited).
+WITH no_flush_wait AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true))
 UPDATE tandem.workflow_status w
    SET status = 'RUNNING', executor_id = ?, owner_incarnation = ?::uuid, owner_epoch = w.owner_epoch + 1,
        attempts = w.attempts + 1, started_at = tandem.now(), updated_at = tandem.now(),
@@ -263,9 +269,12 @@ UPDATE tandem.workflow_status w
            AND (o.not_before IS NULL OR o.not_before <= tandem.now())
            AND o.name = ANY (?::text[])
            AND (o.app_version IS NULL OR o.app_version = ? OR o.app_version LIKE ANY (?::text[]))
+           AND NOT EXISTS (SELECT 1 FROM tandem.queues q
+                            WHERE q.name = o.queue_name AND (q.concurrency IS NOT NULL OR q.rate_limit IS NOT NULL
+                                                             OR q.partition_concurrency IS NOT NULL))
          ORDER BY o.priority DESC, o.created_at
          LIMIT ?
-           FOR UPDATE SKIP LOCKED) picked
+           FOR UPDATE SKIP LOCKED) picked, no_flush_wait
  WHERE w.workflow_id = picked.workflow_id
 RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owner_epoch, w.traceparent,
           w.tracestate, 1000 * extract(epoch FROM tandem.now() - greatest(w.created_at, w.not_before))::float8;
@@ -275,7 +284,9 @@ RETURNING w.workflow_id, w.name, w.input::text, w.attempts, w.queue_name, w.owne
 -- and reads the queue's current limits. It must be a statement of its own: in READ COMMITTED the next statement then
 -- takes a snapshot that sees every claim committed before the lock was granted (a count in the same statement would
 -- use a snapshot from before the wait, and the limit would not hold). Lock order: tandem.queues row, then workflows.
-SELECT q.concurrency, q.rate_limit, q.rate_period::text, q.partition_concurrency
+-- Like claimQueued, the claim's transaction commits without waiting for its WAL flush (the last column).
+SELECT q.concurrency, q.rate_limit, q.rate_period::text, q.partition_concurrency,
+       set_config('synchronous_commit', 'off', true)
 FROM tandem.queues q WHERE q.name = ? FOR UPDATE;
 
 -- name: claimQueue.quota

@@ -130,21 +130,25 @@ final class QueueWorker implements Runnable {
         listener.close();
     }
 
-    /** Claims what this executor may run from every queue; returns how long to wait before the next round. */
+    /**
+     * Claims what this executor may run from every queue; returns how long to wait before the next round. The claims
+     * go first, with the queues as last read, so that no round trip stands between a NOTIFY and its claim; then the
+     * queues are read again, and if they changed (a queue added, or its limits), claimed again with what they are now.
+     * A queue that has become globally limited is never claimed as unlimited meanwhile: that claim checks for limits
+     * itself (claimQueued), and a limited claim reads the queue's current limits in its own transaction (lockQueue).
+     */
     private long dequeueAll() throws Exception {
+        Map<String, QueueRow> known = queues;
+        if (!known.isEmpty()) {
+            claimAll(known);
+        }
         Map<String, QueueRow> loaded = new HashMap<>();
         for (QueueRow queue : db.queues().loadQueues()) {
             loaded.put(queue.name(), queue);
         }
         queues = loaded;
-        claiming.lock();
-        try {
-            wakeUp = false;
-            for (QueueRow queue : loaded.values()) {
-                claim(queue);
-            }
-        } finally {
-            claiming.unlock();
+        if (!loaded.equals(known)) {
+            claimAll(loaded);
         }
         long wait = pollInterval.toMillis();
         Instant due = db.queues().nextDelayed(names);
@@ -155,6 +159,18 @@ final class QueueWorker implements Runnable {
             }
         }
         return wait;
+    }
+
+    private void claimAll(Map<String, QueueRow> all) throws Exception {
+        claiming.lock();
+        try {
+            wakeUp = false;
+            for (QueueRow queue : all.values()) {
+                claim(queue);
+            }
+        } finally {
+            claiming.unlock();
+        }
     }
 
     /** Claims from one queue up to this executor's free slots in it. Callers hold {@code claiming}. */

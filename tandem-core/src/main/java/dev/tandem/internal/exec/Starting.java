@@ -78,8 +78,9 @@ public final class Starting {
             StartRow start = new StartRow(id, name, null, inputJson, timeoutMillis,
                     trace == null ? null : trace.traceparent(), trace == null ? null : trace.tracestate());
             if (deferred) {
-                // One read, so that running an id that exists runs nothing of it again (not even its plain steps).
-                inserted = !exists(execution, id);
+                // One read, so that running an id that exists runs nothing of it again (not even its plain steps);
+                // an id generated here is new.
+                inserted = options.workflowId() == null || !exists(execution, id);
                 execution.pendingStart = inserted ? start : null;
             } else {
                 inserted = insert(execution, start);
