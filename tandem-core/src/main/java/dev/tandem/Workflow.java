@@ -24,9 +24,14 @@ public interface Workflow<I, O extends @Nullable Object> {
     WorkflowHandle<O> start(I input, StartOptions options);
 
     /**
-     * Starts an execution (see {@link #start(Object, StartOptions)}) and runs it to the end on the calling thread,
-     * like a method call, with the same durability: the start is committed before the body runs, and if this process
-     * dies the execution is recovered from its checkpoints. If the id already exists, waits for that execution.
+     * Runs an execution to the end on the calling thread, like a method call. If the id already exists, runs nothing
+     * and waits for that execution. Otherwise the start is durable from the workflow's first durable write on: it
+     * commits in the transaction of the first transactional step (saving a commit), or alone just before any other
+     * durable call or write (a second plain step, a sleep, a send, a child, the end), whichever comes first; from
+     * then on, if this process dies, the execution is recovered from its checkpoints. Before that point nothing is
+     * recorded, and two processes running the same new id at the same moment may both run the code before it (plain
+     * steps are at least once); the transactional step commits once, and the other call returns its outcome. With a
+     * {@link StartOptions#timeout timeout}, the start is written before the body runs.
      *
      * @throws WorkflowFailedException if the workflow ends in any status but {@code SUCCESS}
      */
