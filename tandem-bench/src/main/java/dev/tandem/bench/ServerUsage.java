@@ -361,6 +361,11 @@ final class ServerUsage {
         records++;
       }
     }
+    if (records == 0) { // the range's segments were recycled (a busy server checkpointed meanwhile), or none written
+      System.out.println("  wal/index entries per " + unit + ": n/a (pg_waldump found no record of this database"
+          + " between " + from + " and " + to + "; its WAL segments may have been recycled)");
+      return;
+    }
     long fpi = 0;
     for (long[] acc : perRel.values()) {
       fpi += acc[2];
