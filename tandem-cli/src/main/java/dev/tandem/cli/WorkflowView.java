@@ -171,7 +171,8 @@ final class WorkflowView {
 
     /** {@code |    ████      |}: starts at offset/span of the width, at least one character long. */
     static String bar(long offset, long duration, long span) {
-        int start = (int) Math.min(BAR - 1, Math.round((double) offset * BAR / span));
+        // A step can start before the row's created_at (clocks of two machines); it then starts the bar.
+        int start = (int) Math.max(0, Math.min(BAR - 1, Math.round((double) offset * BAR / span)));
         int length = (int) Math.max(1, Math.min(BAR - start, Math.round((double) duration * BAR / span)));
         return "|" + " ".repeat(start) + String.valueOf(BAR_CHAR).repeat(length) + " ".repeat(BAR - start - length)
                 + "|";

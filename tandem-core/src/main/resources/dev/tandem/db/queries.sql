@@ -14,14 +14,16 @@
 
 -- name: groupCommit.started
 -- Starts, owned by this executor with ownership epoch 1; a workflow id that exists is left alone (the caller then
--- looks at what is there). traceparent/tracestate: the trace context of the start, when tracing is on.
+-- looks at what is there). traceparent/tracestate: the trace context of the start, when tracing is on. created_at:
+-- when run() began, for a start written after the workflow began running (else now).
 INSERT INTO tandem.workflow_status (workflow_id, name, status, queue_name, input, executor_id, timeout_ms, deadline_at,
-                                    owner_epoch, owner_incarnation, traceparent, tracestate, app_version)
+                                    owner_epoch, owner_incarnation, traceparent, tracestate, app_version, created_at)
 SELECT n.workflow_id, n.name, 'RUNNING', n.queue_name, n.input, me.executor_id, n.timeout_ms,
        tandem.now() + n.timeout_ms * interval '1 millisecond', 1, me.incarnation, n.traceparent, n.tracestate,
-       (SELECT e.app_version FROM tandem.executors e WHERE e.executor_id = me.executor_id)
+       (SELECT e.app_version FROM tandem.executors e WHERE e.executor_id = me.executor_id),
+       coalesce(n.created_at, tandem.now())
 FROM jsonb_to_recordset(?::jsonb) AS n(workflow_id text, name text, queue_name text, input jsonb, timeout_ms bigint,
-                                       traceparent text, tracestate text), me
+                                       traceparent text, tracestate text, created_at timestamptz), me
 ON CONFLICT (workflow_id) DO NOTHING
 RETURNING workflow_id, 0 AS position;
 
@@ -71,13 +73,16 @@ WHERE (SELECT tandem.check_owner(?, ?, ?));
 -- workflow on the caller's thread and returns only at its end, so nothing outside needs the row earlier): RUNNING,
 -- owned by this executor with ownership epoch 1, like groupCommit.started. No ON CONFLICT: if the id exists (another
 -- start of it committed meanwhile), the unique violation rolls back the step's rows with it. Parameters: workflow id,
--- name, input, executor id, incarnation, traceparent, tracestate.
+-- name, input, executor id, incarnation, traceparent, tracestate, created_at (when run() began: its steps started
+-- after it, not before the row's commit).
 INSERT INTO tandem.workflow_status (workflow_id, name, status, input, executor_id, owner_epoch, owner_incarnation,
-                                    traceparent, tracestate, app_version)
+                                    traceparent, tracestate, app_version, created_at)
 SELECT n.workflow_id, n.name, 'RUNNING', n.input::jsonb, n.executor_id, 1, n.incarnation::uuid, n.traceparent,
-       n.tracestate, (SELECT e.app_version FROM tandem.executors e WHERE e.executor_id = n.executor_id)
+       n.tracestate, (SELECT e.app_version FROM tandem.executors e WHERE e.executor_id = n.executor_id),
+       coalesce(n.created_at, tandem.now())
 FROM (SELECT ?::text AS workflow_id, ?::text AS name, ?::text AS input, ?::text AS executor_id,
-             ?::text AS incarnation, ?::text AS traceparent, ?::text AS tracestate) n;
+             ?::text AS incarnation, ?::text AS traceparent, ?::text AS tracestate,
+             ?::timestamptz AS created_at) n;
 
 -- name: insertStartedCheckpoints
 -- The checkpoints of that first transactional step (and of the plain steps before it), after insertStart in the same

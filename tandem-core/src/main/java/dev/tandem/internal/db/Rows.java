@@ -12,9 +12,13 @@ import org.jspecify.annotations.Nullable;
 public final class Rows {
     private Rows() {}
 
-    /** A workflow start for the group committer; with the start's trace context when tracing is on. */
+    /**
+     * A workflow start for the group committer; with the start's trace context when tracing is on, and when it began
+     * if it is written after the workflow began running ({@code Workflow.run}; null: when it is written).
+     */
     public record StartRow(String workflowId, String name, @Nullable String queueName, String input,
-            @Nullable Long timeoutMillis, @Nullable String traceparent, @Nullable String tracestate) {}
+            @Nullable Long timeoutMillis, @Nullable String traceparent, @Nullable String tracestate,
+            java.time.@Nullable Instant createdAt) {}
 
     /**
      * A step checkpoint. Output or error is set, never both. {@code epoch} is the ownership epoch of the execution

@@ -36,6 +36,9 @@ final class RowsJson {
                     g.writeStringField("traceparent", r.traceparent());
                     text(g, "tracestate", r.tracestate());
                 }
+                if (r.createdAt() != null) {
+                    g.writeStringField("created_at", r.createdAt().toString());
+                }
                 g.writeEndObject();
             }
         });

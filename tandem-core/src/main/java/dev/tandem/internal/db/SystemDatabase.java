@@ -226,7 +226,8 @@ public final class SystemDatabase {
         ps.setString(5, incarnation.toString());
         ps.setString(6, start.traceparent());
         ps.setString(7, start.tracestate());
-        ps.setString(8, RowsJson.steps(rows));
+        ps.setString(8, start.createdAt() == null ? null : start.createdAt().toString());
+        ps.setString(9, RowsJson.steps(rows));
     }
 
     private static void bindCheckpoints(PreparedStatement ps, String executorId, List<StepRow> rows)

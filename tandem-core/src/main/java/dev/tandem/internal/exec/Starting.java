@@ -76,7 +76,8 @@ public final class Starting {
             trace = producing.context(); // stored with the row: every run of the workflow continues this trace
             execution.origin = engine.instrumentation().origin(trace, 1);
             StartRow start = new StartRow(id, name, null, inputJson, timeoutMillis,
-                    trace == null ? null : trace.traceparent(), trace == null ? null : trace.tracestate());
+                    trace == null ? null : trace.traceparent(), trace == null ? null : trace.tracestate(),
+                    deferred ? engine.clock().now() : null); // written later: it began now
             if (deferred) {
                 // One read, so that running an id that exists runs nothing of it again (not even its plain steps);
                 // an id generated here is new.
