@@ -96,6 +96,17 @@ class RunTest {
     }
 
     @Test
+    void theRowSaysTheWorkflowWasCreatedWhenRunBeganBeforeItsFirstStep() {
+        pay.run("a", StartOptions.withId("run-7")); // the start commits with the charge, after the quote ran
+        assertThatThrownBy(() -> failing.run("y", StartOptions.withId("run-8"))) // written alone, before its end
+                .isInstanceOf(WorkflowFailedException.class);
+        assertThat(db.queryLong("SELECT count(*) FROM tandem.steps s JOIN tandem.workflow_status w USING (workflow_id)"
+                + " WHERE w.workflow_id IN ('run-7', 'run-8')")).isEqualTo(4);
+        assertThat(db.queryLong("SELECT count(*) FROM tandem.workflow_status w JOIN tandem.steps s USING (workflow_id)"
+                + " WHERE w.workflow_id IN ('run-7', 'run-8') AND s.started_at < w.created_at")).isZero();
+    }
+
+    @Test
     void runningAnIdThatExistsRunsNothingAgain() {
         String first = pay.run("a", StartOptions.withId("run-2"));
         int quotesBefore = quotes.get();
