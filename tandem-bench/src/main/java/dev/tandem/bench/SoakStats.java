@@ -37,8 +37,11 @@ final class SoakStats {
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         double ago = rs.getDouble(7);
+        if (rs.wasNull()) {
+          ago = -1;
+        }
         return new Table(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5),
-            rs.getLong(6), rs.wasNull() ? -1 : ago);
+            rs.getLong(6), ago);
       }
     }
   }
