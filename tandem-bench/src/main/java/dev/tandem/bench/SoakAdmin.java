@@ -104,6 +104,16 @@ final class SoakAdmin implements AutoCloseable {
     for (Query q : QUERIES) {
       notices.clear();
       q.call().apply(explaining);
+      // A statement inside a transaction (Operations reads in one) ends, and auto_explain speaks, when its portal
+      // closes: at the next statement, whose warnings hold it, or at the commit, whose land on the connection.
+      try {
+        for (SQLWarning w = explained.getWarnings(); w != null; w = w.getNextWarning()) {
+          notices.add(w);
+        }
+        explained.clearWarnings();
+      } catch (SQLException e) {
+        throw new IllegalStateException("cannot read the plans of " + q.label(), e);
+      }
       List<Plan> each = new ArrayList<>();
       for (SQLWarning w : notices) {
         Plan p = parse(q.label(), w.getMessage());
