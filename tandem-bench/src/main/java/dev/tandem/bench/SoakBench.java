@@ -211,7 +211,8 @@ final class SoakBench {
     Load.Latencies latency;
     try (TandemPayments tandem = new TandemPayments(url, CONCURRENCY, false,
         b -> b.retention(RETENTION).unknownWorkflowTimeout(Duration.ofDays(30)))) {
-      int warmup = first ? FIRST_WARMUP : WARMUP;
+      // The first point also warms the JVM up (JIT): as many runs as it measures, so that it does not start slower.
+      int warmup = first ? Math.max(FIRST_WARMUP, workflows) : WARMUP;
       Load.concurrently("soak-warmup", warmup, CONCURRENCY, take(warmup), tandem::runOne);
       perSecond = Load.perSecond(workflows,
           Load.concurrently("soak", workflows, CONCURRENCY, take(workflows), tandem::runOne));
