@@ -9,6 +9,7 @@ import dev.tandem.WorkflowStatus;
 import dev.tandem.admin.OperationException.Kind;
 import dev.tandem.admin.internal.OpsActions;
 import dev.tandem.admin.internal.OpsStore;
+import dev.tandem.admin.internal.ReadTransaction;
 import dev.tandem.admin.model.ActionResult;
 import dev.tandem.admin.model.AuditEntry;
 import dev.tandem.admin.model.BulkResult;
@@ -26,7 +27,6 @@ import dev.tandem.internal.exec.Scheduler;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -345,42 +345,9 @@ public final class Operations {
 
     private <T> T read(String what, Read<T> read) {
         try (Connection conn = dataSource.getConnection()) {
-            return withoutJit(conn, read);
+            return ReadTransaction.run(conn, store, read::read); // JIT off: see ReadTransaction
         } catch (SQLException e) {
             throw OpsActions.failure(what, e);
-        }
-    }
-
-    /**
-     * Runs a read in a transaction of its own with JIT compilation off ({@code SET LOCAL}, so the connection, which
-     * may be the application's, keeps its own setting). The reads are short index scans, but PostgreSQL's cost
-     * estimates grow with the tables (and assume 810 rows in a small table it never analyzed, such as
-     * {@code tandem.queues}), pass {@code jit_above_cost}, and compiling then took 0.2 to 2 s of a read that runs in
-     * milliseconds: measured with {@code tandem-bench soak} (docs/scaling.md, "Soak").
-     */
-    private <T> T withoutJit(Connection conn, Read<T> read) throws SQLException {
-        boolean autoCommit = conn.getAutoCommit();
-        if (autoCommit) {
-            conn.setAutoCommit(false);
-        }
-        try {
-            try (Statement s = conn.createStatement()) {
-                s.execute(store.sql("read.settings"));
-            }
-            T result = read.read(conn);
-            conn.commit();
-            return result;
-        } catch (SQLException | RuntimeException e) {
-            try {
-                conn.rollback();
-            } catch (SQLException rollback) {
-                e.addSuppressed(rollback);
-            }
-            throw e;
-        } finally {
-            if (autoCommit) {
-                conn.setAutoCommit(true);
-            }
         }
     }
 

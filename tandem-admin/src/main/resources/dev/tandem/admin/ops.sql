@@ -5,7 +5,7 @@
 -- path; each action's audit row is written in the action's transaction.
 
 -- name: read.settings
--- First statement of every read's transaction (Operations.withoutJit): the reads are short, and JIT compilation, which
+-- First statement of every read's transaction (ReadTransaction): the reads are short, and JIT compilation, which
 -- their cost estimates trigger once the tables are large, costs far more than it saves.
 SET LOCAL jit = off;
 
