@@ -14,7 +14,8 @@ import java.util.stream.Collectors;
 /**
  * {@code java -jar tandem-bench.jar soak --database-url URL [--rows N]}: does the cost stay flat as
  * {@code tandem.workflow_status} grows? In database {@value #DATABASE} of the server given (dropped
- * and made anew), at 0, N/5, N/2 and N prefilled workflows ({@link SoakFill}), each point:
+ * and made anew; dropped at the end unless {@code --keep}), at 0, N/5, N/2 and N prefilled
+ * workflows ({@link SoakFill}), each point:
  *
  * <ol>
  *   <li>a batch of expired workflows is added for retention to delete, then {@code VACUUM ANALYZE};
@@ -41,7 +42,7 @@ final class SoakBench {
   private static final int WARMUP = 500;
   private static final String USAGE = String.join("\n",
       "usage: java -jar tandem-bench.jar soak --database-url URL [--rows N (5000000)] [--rate R (200)]",
-      "         [--rate-seconds S (15)] [--workflows W (8000)] [--plans] [--own-server]",
+      "         [--rate-seconds S (15)] [--workflows W (8000)] [--plans] [--own-server] [--keep]",
       "  --database-url URL  a server where database " + DATABASE + " may be dropped and created",
       "  --rows N            prefilled workflows at the last point (points at 0, N/5, N/2, N)",
       "  --rate R            workflows per second of the fixed-rate phase (latency)",
@@ -51,6 +52,7 @@ final class SoakBench {
       "  --plans             print the whole plans of the operators' queries at the largest size",
       "  --own-server        run on a PostgreSQL 15 of its own (initdb in a temporary directory,",
       "                      autovacuum at its defaults) instead of --database-url",
+      "  --keep              leave database " + DATABASE + " behind for a look (dropped otherwise)",
       "The last line is: soak: rows=<n> wf_s_start=<a> wf_s_end=<b> p99_ms_start=<x> p99_ms_end=<y>");
 
   /** What one point measured. */
@@ -86,6 +88,7 @@ final class SoakBench {
     int workflows = 8_000;
     boolean plans = false;
     boolean ownServer = false;
+    boolean keep = false;
     try {
       for (int k = 1; k < args.length; k++) {
         switch (args[k]) {
@@ -96,6 +99,7 @@ final class SoakBench {
           case "--workflows" -> workflows = Integer.parseInt(value(args, ++k));
           case "--plans" -> plans = true;
           case "--own-server" -> ownServer = true;
+          case "--keep" -> keep = true;
           case "-h", "--help" -> {
             System.out.println(USAGE);
             return 0;
@@ -116,7 +120,13 @@ final class SoakBench {
       return 2;
     }
     if (!ownServer) {
-      return new SoakBench(createDatabase(url), rows, rate, rateSeconds, workflows, plans).run();
+      int status = new SoakBench(createDatabase(url), rows, rate, rateSeconds, workflows, plans).run();
+      if (!keep) { // 13 GB at 5 million rows, on a server others may share
+        try (Connection c = DriverManager.getConnection(url)) {
+          Sql.execute(c, "DROP DATABASE IF EXISTS " + DATABASE + " WITH (FORCE)");
+        }
+      }
+      return status;
     }
     try (LocalPostgres pg = LocalPostgres.start("soak", List.of("max_connections = 200"))) {
       System.out.println("own PostgreSQL 15 on port " + pg.port() + " (autovacuum at its defaults)");
