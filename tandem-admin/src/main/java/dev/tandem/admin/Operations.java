@@ -9,6 +9,7 @@ import dev.tandem.WorkflowStatus;
 import dev.tandem.admin.OperationException.Kind;
 import dev.tandem.admin.internal.OpsActions;
 import dev.tandem.admin.internal.OpsStore;
+import dev.tandem.admin.internal.ReadTransaction;
 import dev.tandem.admin.model.ActionResult;
 import dev.tandem.admin.model.AuditEntry;
 import dev.tandem.admin.model.BulkResult;
@@ -344,7 +345,7 @@ public final class Operations {
 
     private <T> T read(String what, Read<T> read) {
         try (Connection conn = dataSource.getConnection()) {
-            return read.read(conn);
+            return ReadTransaction.run(conn, store, read::read); // JIT off: see ReadTransaction
         } catch (SQLException e) {
             throw OpsActions.failure(what, e);
         }

@@ -4,6 +4,11 @@
 -- (tandem.cancel_workflow, resume_workflow, fork_workflow, send_message), so SQL, Java and the dashboard share one
 -- path; each action's audit row is written in the action's transaction.
 
+-- name: read.settings
+-- First statement of every read's transaction (ReadTransaction): the reads are short, and JIT compilation, which
+-- their cost estimates trigger once the tables are large, costs far more than it saves.
+SET LOCAL jit = off;
+
 -- name: filter
 -- Each filter is bound twice, as NULL when it is not used; PostgreSQL plans each execution with its values, so an
 -- unused filter folds away. The id prefix comes with LIKE's wildcards escaped with '!'.

@@ -19,7 +19,8 @@ import java.util.Locale;
  *
  * <p>{@code java -jar tandem-bench.jar queue ...} runs the queue benchmark instead: see {@link
  * QueueBench}; {@code primitives ...} the durable sleep, messages and events: see {@link
- * PrimitivesBench}.
+ * PrimitivesBench}; {@code scale}, {@code failover} and {@code soak} parse their own options (see
+ * {@link ScaleBench}, {@link FailoverBench}, {@link SoakBench}).
  */
 public final class Bench {
   private static final int WARMUP_FIRST_INDEX = 1_000_000;
@@ -68,7 +69,8 @@ public final class Bench {
 
   public static void main(String[] args) {
     Locale.setDefault(Locale.ROOT);
-    if (args.length > 0 && (args[0].equals("scale") || args[0].equals("failover"))) {
+    if (args.length > 0
+        && (args[0].equals("scale") || args[0].equals("failover") || args[0].equals("soak"))) {
       System.exit(runOwn(args));
     }
     Options options;
@@ -104,13 +106,17 @@ public final class Bench {
   }
 
   /**
-   * Commands that parse their own options: {@code scale} ({@link ScaleBench}) and {@code failover}
-   * ({@link FailoverBench}).
+   * Commands that parse their own options: {@code scale} ({@link ScaleBench}), {@code failover}
+   * ({@link FailoverBench}) and {@code soak} ({@link SoakBench}).
    */
   private static int runOwn(String[] args) {
     int status;
     try {
-      status = args[0].equals("scale") ? ScaleBench.main(args) : FailoverBench.main(args);
+      status = switch (args[0]) {
+        case "scale" -> ScaleBench.main(args);
+        case "soak" -> SoakBench.main(args);
+        default -> FailoverBench.main(args);
+      };
     } catch (Exception e) {
       System.err.println("tandem-bench: " + e);
       e.printStackTrace();

@@ -3,8 +3,12 @@ package dev.tandem.bench;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 /** Drives a task with a fixed number of runs in flight, or one run at a time for latency. */
 final class Load {
@@ -65,6 +69,56 @@ final class Load {
       throw err;
     }
     return elapsed;
+  }
+
+  /**
+   * Starts run {@code first + k} at {@code k / rate} seconds (an open loop: a slow run does not
+   * delay the next start) on a pool of {@code threads}, and returns each run's time from when it
+   * was due to when it ended, so that a backlog counts as latency. Stops at the first failure.
+   */
+  static Latencies atRate(String name, int n, double rate, int threads, int first, IndexedTask task)
+      throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    });
+    long[] nanos = new long[n];
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    CountDownLatch done = new CountDownLatch(n);
+    long start = System.nanoTime() + 10_000_000;
+    try {
+      for (int k = 0; k < n && failure.get() == null; k++) {
+        long due = start + Math.round(k * 1e9 / rate);
+        for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
+          LockSupport.parkNanos(wait);
+        }
+        int index = k;
+        pool.execute(() -> {
+          try {
+            task.run(first + index);
+            nanos[index] = System.nanoTime() - due;
+          } catch (Throwable e) {
+            failure.compareAndSet(null, e);
+          } finally {
+            done.countDown();
+          }
+        });
+      }
+      if (failure.get() == null) {
+        done.await();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    Throwable e = failure.get();
+    if (e instanceof Exception ex) {
+      throw ex;
+    }
+    if (e instanceof Error err) {
+      throw err;
+    }
+    return Latencies.of(nanos);
   }
 
   /** Runs {@code task} {@code n} times in a row and returns each run's time, sorted. */

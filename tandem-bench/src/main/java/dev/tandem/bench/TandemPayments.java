@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.UUID;
+import java.util.function.UnaryOperator;
 
 /**
  * The payments workload on Tandem: step {@code quote}, transactional step {@code charge} (the shared SQL plus its
@@ -21,6 +22,12 @@ public final class TandemPayments implements AutoCloseable {
   private final String idPrefix = "pay-" + UUID.randomUUID().toString().substring(0, 8) + "-";
 
   public TandemPayments(String jdbcUrl, int concurrency, boolean telemetry) {
+    this(jdbcUrl, concurrency, telemetry, UnaryOperator.identity());
+  }
+
+  /** As above, with {@code configure} applied to the builder last (the soak turns retention on with it). */
+  public TandemPayments(
+      String jdbcUrl, int concurrency, boolean telemetry, UnaryOperator<TandemBuilder> configure) {
     // One connection per client, plus the three the engine keeps open (group commit, two LISTENs).
     TandemBuilder builder = Tandem.builder().databaseUrl(jdbcUrl).maxPoolSize(concurrency + 3);
     if (telemetry) {
@@ -29,7 +36,7 @@ public final class TandemPayments implements AutoCloseable {
     } else {
       this.telemetry = null;
     }
-    tandem = builder.build();
+    tandem = configure.apply(builder).build();
     payments = tandem.register("payments", Integer.class, (ctx, i) -> {
       int cents = ctx.step("quote", () -> PaymentsWorkload.quote(i));
       ctx.transaction("charge", conn -> {

@@ -17,8 +17,8 @@ import java.util.stream.Stream;
 
 /**
  * The schema migrations tandem-core ships ({@code dev/tandem/db/migration/V<n>__<name>.sql}), found next to the
- * {@link Migrator} class (in its jar, or its classes directory) and checked against {@link Migrator#LATEST_VERSION}:
- * versions 1 to the latest, each once, or a clear failure.
+ * {@link Migrator} class (in its jar, or its classes directory) and checked against {@link Migrator#VERSIONS}: the
+ * versions the engine applies, each once, or a clear failure.
  */
 final class Migrations {
     static final String DIR = "dev/tandem/db/migration/";
@@ -36,15 +36,11 @@ final class Migrations {
         for (String file : files) {
             migrations.add(new Migration(version(file), file, read(file)));
         }
-        for (int i = 0; i < migrations.size(); i++) {
-            if (migrations.get(i).version() != i + 1) {
-                throw new IllegalStateException("the migration files beside tandem-core (" + files + ") are not"
-                        + " versions 1 to " + Migrator.LATEST_VERSION + " each once; is the jar complete?");
-            }
-        }
-        if (migrations.size() != Migrator.LATEST_VERSION) {
-            throw new IllegalStateException("found " + migrations.size() + " migration files beside tandem-core ("
-                    + files + ") but it needs " + Migrator.LATEST_VERSION + "; is the jar complete?");
+        // The versions the engine applies, each once; they need not be consecutive (each feature numbers its own file).
+        List<Integer> found = migrations.stream().map(Migration::version).toList();
+        if (!found.equals(Migrator.VERSIONS)) {
+            throw new IllegalStateException("the migration files beside tandem-core (" + files + ") are not the"
+                    + " versions it applies, " + Migrator.VERSIONS + ", each once; is the jar complete?");
         }
         return migrations;
     }

@@ -39,7 +39,9 @@ final class SchemaCommands {
             if (after != null && after == from) {
                 s.out().println("schema tandem is at version " + after + ", the latest: nothing to do");
             } else {
-                s.out().println("applied " + Text.count(Migrator.LATEST_VERSION - from, "migration") + " (V" + (from + 1)
+                // Versions need not be consecutive (each feature numbers its own file): count the files applied.
+                int applied = (int) Migrator.VERSIONS.stream().filter(v -> v > from).count();
+                s.out().println("applied " + Text.count(applied, "migration") + " (V" + (from + 1)
                         + " to V" + Migrator.LATEST_VERSION + "); schema tandem is at version " + after);
             }
             s.out().flush();

@@ -32,7 +32,8 @@ public final class Migrator {
      */
     static final List<String> MIGRATIONS = List.of("V1__tandem_core.sql", "V2__queues.sql", "V3__control.sql",
             "V4__primitives.sql", "V5__hardening.sql", "V6__trusted_ids.sql", "V7__audit_log.sql",
-            "V8__trace_context.sql", "V9__versions.sql", "V10__patches.sql", "V11__workflow_clock.sql");
+            "V8__trace_context.sql", "V9__versions.sql", "V10__patches.sql", "V11__workflow_clock.sql",
+            "V12__soak_fixes.sql");
 
     /** The versions of {@link #MIGRATIONS}, in the same order. */
     public static final List<Integer> VERSIONS = MIGRATIONS.stream().map(Migrator::version).toList();
