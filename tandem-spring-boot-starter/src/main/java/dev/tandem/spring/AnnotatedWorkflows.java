@@ -1,13 +1,10 @@
 package dev.tandem.spring;
 
-import dev.tandem.EnqueueOptions;
-import dev.tandem.StartOptions;
+import dev.tandem.ForwardingWorkflow;
 import dev.tandem.Tandem;
 import dev.tandem.WorkflowContext;
 import dev.tandem.WorkflowFunction;
-import dev.tandem.WorkflowHandle;
 import java.lang.reflect.Method;
-import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -96,7 +93,7 @@ public final class AnnotatedWorkflows {
      * A workflow asked for while the context is being created, before the bean of its method: looked up (and its
      * types checked) at its first use, which can only be once the context has been refreshed.
      */
-    private final class Pending<I, O extends @Nullable Object> implements dev.tandem.Workflow<I, O> {
+    private final class Pending<I, O extends @Nullable Object> extends ForwardingWorkflow<I, O> {
         private final String name;
         private final Class<I> inputType;
         private final Class<O> outputType;
@@ -108,7 +105,8 @@ public final class AnnotatedWorkflows {
             this.outputType = outputType;
         }
 
-        private dev.tandem.Workflow<I, O> workflow() {
+        @Override
+        protected dev.tandem.Workflow<I, O> delegate() {
             dev.tandem.Workflow<I, O> w = resolved;
             if (w == null) {
                 w = typed(name, inputType, outputType);
@@ -120,36 +118,6 @@ public final class AnnotatedWorkflows {
         @Override
         public String name() {
             return name;
-        }
-
-        @Override
-        public WorkflowHandle<O> start(I input) {
-            return workflow().start(input);
-        }
-
-        @Override
-        public WorkflowHandle<O> start(I input, StartOptions options) {
-            return workflow().start(input, options);
-        }
-
-        @Override
-        public O run(I input, StartOptions options) {
-            return workflow().run(input, options);
-        }
-
-        @Override
-        public WorkflowHandle<O> enqueue(Connection tx, I input, EnqueueOptions options) {
-            return workflow().enqueue(tx, input, options);
-        }
-
-        @Override
-        public WorkflowHandle<O> enqueue(I input, EnqueueOptions options) {
-            return workflow().enqueue(input, options);
-        }
-
-        @Override
-        public String toString() {
-            return "Workflow[" + name + "]";
         }
     }
 

@@ -1,12 +1,10 @@
 package dev.tandem.spring;
 
 import dev.tandem.EnqueueOptions;
-import dev.tandem.StartOptions;
+import dev.tandem.ForwardingWorkflow;
 import dev.tandem.Tandem;
 import dev.tandem.Workflow;
 import dev.tandem.WorkflowFunction;
-import dev.tandem.WorkflowHandle;
-import java.sql.Connection;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -32,7 +30,7 @@ import org.jspecify.annotations.Nullable;
  * IllegalStateException}. {@link #enqueue(Object, EnqueueOptions)} joins the Spring transaction active on the thread,
  * if any (see {@code docs/spring.md}). Thread-safe.
  */
-public final class WorkflowDefinition<I, O extends @Nullable Object> implements Workflow<I, O> {
+public final class WorkflowDefinition<I, O extends @Nullable Object> extends ForwardingWorkflow<I, O> {
     private final String name;
     private final Class<I> inputType;
     private final WorkflowFunction<I, O> function;
@@ -68,7 +66,8 @@ public final class WorkflowDefinition<I, O extends @Nullable Object> implements 
         registered = tandem.register(name, inputType, AnnotationInterceptor.withFrame(function));
     }
 
-    private Workflow<I, O> workflow() {
+    @Override
+    protected Workflow<I, O> delegate() {
         Workflow<I, O> w = registered;
         if (w == null) {
             throw new IllegalStateException("workflow '" + name + "' is not registered with the Tandem engine yet:"
@@ -84,35 +83,5 @@ public final class WorkflowDefinition<I, O extends @Nullable Object> implements 
 
     public Class<I> inputType() {
         return inputType;
-    }
-
-    @Override
-    public WorkflowHandle<O> start(I input) {
-        return workflow().start(input);
-    }
-
-    @Override
-    public WorkflowHandle<O> start(I input, StartOptions options) {
-        return workflow().start(input, options);
-    }
-
-    @Override
-    public O run(I input, StartOptions options) {
-        return workflow().run(input, options);
-    }
-
-    @Override
-    public WorkflowHandle<O> enqueue(Connection tx, I input, EnqueueOptions options) {
-        return workflow().enqueue(tx, input, options);
-    }
-
-    @Override
-    public WorkflowHandle<O> enqueue(I input, EnqueueOptions options) {
-        return workflow().enqueue(input, options);
-    }
-
-    @Override
-    public String toString() {
-        return "Workflow[" + name + "]";
     }
 }
