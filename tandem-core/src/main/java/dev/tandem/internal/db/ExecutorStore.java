@@ -31,14 +31,15 @@ public final class ExecutorStore {
         }
     }
 
-    public void registerExecutor(String executorId, UUID incarnation, String hostname, long pid, List<String> names,
-            AppVersion version) throws SQLException {
+    /** Registers this process (its host name and pid) as executor {@code executorId}, incarnation {@code incarnation}. */
+    public void registerExecutor(String executorId, UUID incarnation, List<String> names, AppVersion version)
+            throws SQLException {
         try (Connection conn = engine.getConnection();
                 PreparedStatement ps = conn.prepareStatement(queries.get("registerExecutor"))) {
             ps.setString(1, executorId);
             ps.setString(2, incarnation.toString());
-            ps.setString(3, hostname);
-            ps.setLong(4, pid);
+            ps.setString(3, hostname());
+            ps.setLong(4, ProcessHandle.current().pid());
             ps.setArray(5, conn.createArrayOf("text", names.toArray()));
             ps.setString(6, version.version());
             ps.setArray(7, conn.createArrayOf("text", version.likePatterns()));
@@ -226,5 +227,13 @@ public final class ExecutorStore {
 
     private static String interval(Duration d) {
         return SystemDatabase.interval(d);
+    }
+
+    private static String hostname() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (Exception e) {
+            return "unknown";
+        }
     }
 }

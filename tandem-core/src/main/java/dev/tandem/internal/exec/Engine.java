@@ -16,7 +16,6 @@ import dev.tandem.internal.db.Rows.WorkflowRow;
 import dev.tandem.internal.db.QueueStore;
 import dev.tandem.internal.db.SystemDatabase;
 import dev.tandem.internal.observe.Telemetry;
-import java.net.InetAddress;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -78,7 +77,6 @@ public final class Engine implements AutoCloseable {
     private @Nullable Waiters waiters;
     private @Nullable Notifications notifications;
     private @Nullable Thread queueThread;
-    private volatile @Nullable QueueWorker queueWorker;
     private WorkflowClock.Subscription clockSubscription = () -> { };
 
     public Engine(EngineConfig config) {
@@ -136,20 +134,6 @@ public final class Engine implements AutoCloseable {
     /** The time workflows see (WorkflowClock.system() unless the builder was given another). */
     WorkflowClock clock() {
         return config.clock();
-    }
-
-    /** The workflow clock jumped forward: what became due runs now, not at its old real-time deadline. */
-    private void timeJumped() {
-        Waiters w = waiters;
-        if (w != null) {
-            w.signalAll(); // sleeps and receives recompute what is left on the clock
-        }
-        QueueWorker worker = queueWorker;
-        if (worker != null) {
-            worker.wake(); // delayed workflows that are due now
-        }
-        admin.retentionDueNow();
-        maintenance.runSoon(); // cron ticks, deadlines, retention
     }
 
     /** The application's transaction hooks ({@code EngineHooks.NONE} unless the builder was given some). */
@@ -315,7 +299,7 @@ public final class Engine implements AutoCloseable {
         workflowThreads = threads;
         executions.attach(threads, timerThread);
         state = State.STARTED;
-        clockSubscription = config.clock().onJump(this::timeJumped);
+        clockSubscription = config.clock().onJump(maintenance::timeJumped);
         maintenance.recoverPreviousIncarnation(); // our previous incarnation's work first
         maintenance.start();
         if (!registry.isEmpty()) {
@@ -333,7 +317,6 @@ public final class Engine implements AutoCloseable {
                         }
                     }, executions.handover().readLock());
             executions.attach(worker);
-            queueWorker = worker;
             queueThread = new Thread(worker, "tandem-queue-worker");
             queueThread.setDaemon(true);
             queueThread.start();
@@ -359,8 +342,7 @@ public final class Engine implements AutoCloseable {
 
     /** Registers this executor (and the workflow names it runs) in tandem.executors. */
     void registerExecutor() throws SQLException {
-        db.executors().registerExecutor(config.executorId(), incarnation, hostname(), ProcessHandle.current().pid(),
-                workflowNames(), appVersion());
+        db.executors().registerExecutor(config.executorId(), incarnation, workflowNames(), appVersion());
     }
 
     /** This executor's application version: configured, or derived at start from the registered workflows. */
@@ -370,14 +352,6 @@ public final class Engine implements AutoCloseable {
             throw new IllegalStateException("the application version is known once the engine has started");
         }
         return version;
-    }
-
-    private static String hostname() {
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (Exception e) {
-            return "unknown";
-        }
     }
 
     /**

@@ -152,6 +152,14 @@ final class Executions {
         }
     }
 
+    /** Has the queue worker look at the queues again soon (delayed workflows may be due). */
+    void wakeQueueWorker() {
+        QueueWorker worker = queueWorker;
+        if (worker != null) {
+            worker.wake();
+        }
+    }
+
     int runningInQueue(String queue) {
         return queueCount(queue).get();
     }

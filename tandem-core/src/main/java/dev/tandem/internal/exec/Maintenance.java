@@ -60,8 +60,20 @@ final class Maintenance {
         maintenance.scheduleWithFixedDelay(this::maintain, period, period, TimeUnit.MILLISECONDS);
     }
 
-    /** Runs a maintenance round now, on the maintenance thread (after a jump of the workflow clock). */
-    void runSoon() {
+    /**
+     * The workflow clock jumped forward (a test clock): what became due runs now, not at its old real-time deadline.
+     * Waiting executions recompute what is left, the queue worker looks for delayed workflows, and a round runs at
+     * once for cron ticks, deadlines and retention.
+     */
+    void timeJumped() {
+        engine.waiters().signalAll();
+        executions.wakeQueueWorker();
+        engine.admin().retentionDueNow();
+        runSoon();
+    }
+
+    /** Runs a maintenance round now, on the maintenance thread. */
+    private void runSoon() {
         ScheduledExecutorService m = maintenance;
         if (m != null) {
             try {
