@@ -8,8 +8,9 @@ import java.util.Locale;
  * Entry point: {@code java -jar tandem-bench.jar payments --database-url URL [--workflows N]
  * [--concurrency C]}.
  *
- * <p>Runs the payments workload on Tandem, on a bare-JDBC baseline and on DBOS Transact, one
- * system after the other, never two at once. For each system: a warm-up instance runs {@code W}
+ * <p>Runs the payments workload on Tandem, on the durable floor (Tandem's guarantees in hand-written JDBC on its
+ * tables: {@link FloorPayments}), on a bare-JDBC baseline and on DBOS Transact, one system after the other, never
+ * two at once. For each system: a warm-up instance runs {@code W}
  * workflows with {@code C} in flight, then times {@code L} workflows run one at a time (latency),
  * and is closed; then the application tables are reset, a checkpoint is taken, and a fresh
  * instance runs {@code N} workflows with {@code C} in flight (throughput) and is closed. Commits
@@ -134,11 +135,15 @@ public final class Bench {
       PaymentsSchema.create(stats.connection());
 
       Result tandem = skipped("tandem");
+      Result floor = skipped("floor");
       Result baseline = skipped("baseline");
       Result dbos = skipped("dbos");
 
       if (options.systems().contains("tandem")) {
         tandem = phase(stats, "tandem", "wf", () -> TandemPayments.reset(stats.connection()), this::openTandem);
+      }
+      if (options.systems().contains("floor")) {
+        floor = phase(stats, "floor", "wf", () -> FloorPayments.reset(stats.connection()), this::openFloor);
       }
       if (options.systems().contains("baseline")) {
         baseline = phase(stats, "baseline", "tx", () -> {}, this::openBaseline);
@@ -155,12 +160,12 @@ public final class Bench {
 
       System.out.println();
       System.out.printf("summary (N=%d, C=%d):%n", n, c);
-      for (Result r : new Result[] {tandem, baseline, dbos}) {
+      for (Result r : new Result[] {tandem, floor, baseline, dbos}) {
         System.out.println("  " + summary(r));
       }
       System.out.printf(
-          "ratios: tandem/baseline=%s tandem/dbos=%s%n",
-          ratio(tandem, baseline), ratio(tandem, dbos));
+          "ratios: tandem/baseline=%s tandem/dbos=%s floor/baseline=%s tandem/floor=%s%n",
+          ratio(tandem, baseline), ratio(tandem, dbos), ratio(floor, baseline), ratio(tandem, floor));
       System.out.printf(
           "payments: tandem=%d baseline=%d dbos=%d%n",
           Math.round(tandem.perSecond()),
@@ -246,6 +251,11 @@ public final class Bench {
     TandemPayments tandem =
         new TandemPayments(options.databaseUrl(), options.concurrency(), options.telemetry());
     return new Subject("tandem", tandem::runOne, tandem::close);
+  }
+
+  private Subject openFloor() {
+    FloorPayments floor = new FloorPayments(options.databaseUrl(), options.concurrency());
+    return new Subject("floor", floor::runOne, floor::close);
   }
 
   private Subject openBaseline() {

@@ -285,7 +285,7 @@ final class PrimitivesBench {
         String.join(
             ",",
             Options.ALL_SYSTEMS.stream()
-                .filter(s -> !s.equals("baseline") && options.systems().contains(s))
+                .filter(s -> (s.equals("tandem") || s.equals("dbos")) && options.systems().contains(s))
                 .toList()));
     System.out.printf(
         "  %s, max heap %d MB; workflows on %s%n",
