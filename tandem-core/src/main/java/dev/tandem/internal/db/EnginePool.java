@@ -20,7 +20,9 @@ import org.postgresql.ds.common.BaseDataSource;
  * on an application's lock) and a socket timeout (a connection whose peer vanished, behind a NAT or load balancer
  * that dropped it silently, fails instead of hanging). When the application's {@link DataSource} tells how it
  * connects (a HikariCP pool with a JDBC URL, or PostgreSQL's own data source), the engine opens its own physical
- * connections the same way; otherwise it takes them from the application's data source and holds them.
+ * connections the same way, on sockets that tell the queue's listener when a notification arrives (unless the
+ * application chose a socket factory: {@link ArrivalSocketFactory}); otherwise it takes them from the application's
+ * data source and holds them.
  */
 public final class EnginePool {
     /** Every engine user at once: committer, heartbeat, two listeners, queue worker, maintenance; and spares. */
@@ -53,12 +55,18 @@ public final class EnginePool {
             Properties properties = new Properties();
             properties.putAll(hikari.getDataSourceProperties());
             properties.setProperty("socketTimeout", Integer.toString(SOCKET_TIMEOUT_SECONDS));
+            if (!properties.containsKey(ArrivalSocketFactory.PROPERTY) && !namesSocketFactory(hikari.getJdbcUrl())) {
+                properties.setProperty(ArrivalSocketFactory.PROPERTY, ArrivalSocketFactory.class.getName());
+            }
             config.setDataSourceProperties(properties);
         } else if (application instanceof BaseDataSource pg) {
             config.setJdbcUrl(pg.getUrl());
             config.setUsername(pg.getUser());
             config.setPassword(pg.getPassword());
             config.addDataSourceProperty("socketTimeout", Integer.toString(SOCKET_TIMEOUT_SECONDS));
+            if (pg.getSocketFactory() == null && !namesSocketFactory(pg.getUrl())) {
+                config.addDataSourceProperty(ArrivalSocketFactory.PROPERTY, ArrivalSocketFactory.class.getName());
+            }
         } else {
             config.setDataSource(new NetworkTimeoutDataSource(application));
         }
@@ -66,6 +74,11 @@ public final class EnginePool {
             config.setMinimumIdle(0); // nothing to keep open: no connection is ever asked for
         }
         return new HikariDataSource(config);
+    }
+
+    /** Whether a JDBC URL chooses its own socket factory (a cloud connector's, say): then it is left alone. */
+    static boolean namesSocketFactory(String jdbcUrl) {
+        return jdbcUrl.contains(ArrivalSocketFactory.PROPERTY + "=");
     }
 
     /** Connections from another data source, with the socket timeout set on each. */

@@ -5,6 +5,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
@@ -64,6 +65,15 @@ final class ListeningConnection implements AutoCloseable {
      * @throws SQLException if the connection is broken or does not answer in time; close it and open another
      */
     PGNotification[] poll(int timeoutMillis) throws SQLException {
+        return poll(timeoutMillis, null);
+    }
+
+    /**
+     * As {@link #poll(int)}; {@code onArrival}, if not null, is called the moment bytes arrive while it waits (on
+     * engine connections: see {@link ArrivalSocketFactory}), before PgJDBC returns them, which takes a millisecond
+     * more. The keepalive's answer does not call it.
+     */
+    PGNotification[] poll(int timeoutMillis, @Nullable Runnable onArrival) throws SQLException {
         if (System.nanoTime() - lastRoundTrip >= keepaliveNanos) {
             if (!conn.isValid(networkTimeoutSeconds)) {
                 throw new SQLException("the listening connection did not answer a keepalive within "
@@ -71,7 +81,10 @@ final class ListeningConnection implements AutoCloseable {
             }
             roundTripped();
         }
-        PGNotification[] received = pg.getNotifications(Math.max(1, timeoutMillis));
+        int timeout = Math.max(1, timeoutMillis);
+        PGNotification[] received = onArrival == null
+                ? pg.getNotifications(timeout)
+                : ArrivalSocketFactory.watching(onArrival, () -> pg.getNotifications(timeout));
         return received == null ? NONE : received;
     }
 

@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
@@ -48,7 +49,8 @@ final class QueueWorker implements Runnable {
     private final Sink sink;
     private final WorkflowClock clock;
     private final QueueListener listener;
-    private volatile boolean wakeUp;
+    private final Object signal = new Object();
+    private boolean signalled; // guarded by signal
     private final ReentrantLock claiming = new ReentrantLock();
     private volatile Map<String, QueueRow> queues = Map.of();
 
@@ -67,7 +69,7 @@ final class QueueWorker implements Runnable {
         this.runningInQueue = runningInQueue;
         this.sink = sink;
         this.clock = clock;
-        this.listener = new QueueListener(db.engineDataSource());
+        this.listener = new QueueListener(db.engineDataSource(), this::signal);
     }
 
     /**
@@ -77,20 +79,19 @@ final class QueueWorker implements Runnable {
      */
     /** Looks at the queues again within one wait slice (the workflow clock jumped: delayed ones may be due). */
     void wake() {
-        wakeUp = true;
+        signal();
     }
 
     void slotFreed(String queue) {
-        wakeUp = true;
         QueueRow row = queues.get(queue);
         if (row == null || sink.stopping() || !claiming.tryLock()) {
+            signal(); // a claim is in progress: it goes round again
             return;
         }
         try {
-            wakeUp = false;
             claim(row);
         } catch (Exception e) {
-            wakeUp = true; // the worker thread retries
+            signal(); // the worker thread retries
             log.debug("claiming from queue '{}' after a finished workflow failed", queue, e);
         } finally {
             claiming.unlock();
@@ -105,14 +106,13 @@ final class QueueWorker implements Runnable {
                 listener.listen(); // before the look: what is enqueued after it notifies us
                 long waitMillis = dequeueAll();
                 long deadline = System.currentTimeMillis() + waitMillis;
-                while (!wakeUp && !sink.stopping()) {
+                while (!sink.stopping()) {
                     long left = deadline - System.currentTimeMillis();
-                    // Wake at least every 50 ms for wakeUp and stop requests; a NOTIFY ends the wait at once.
-                    if (left <= 0 || listener.await((int) Math.min(left, 50))) {
+                    // Wake at least every 50 ms for stop requests; a notification or wake() ends the wait at once.
+                    if (left <= 0 || awaitSignal(Math.min(left, 50))) {
                         break;
                     }
                 }
-                wakeUp = false;
                 backoffMillis = 100;
             } catch (Exception e) {
                 if (sink.stopping()) {
@@ -128,6 +128,30 @@ final class QueueWorker implements Runnable {
             }
         }
         listener.close();
+    }
+
+    /** Ends the worker's wait: look at the queues again now. Quick: the listener calls it inside a socket read. */
+    private void signal() {
+        synchronized (signal) {
+            signalled = true;
+            signal.notifyAll();
+        }
+    }
+
+    /** Waits up to {@code millis} for {@link #signal()}; true if signalled (since the last call that returned true). */
+    private boolean awaitSignal(long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        synchronized (signal) {
+            while (!signalled) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(signal, left);
+            }
+            signalled = false;
+            return true;
+        }
     }
 
     /**
@@ -164,7 +188,6 @@ final class QueueWorker implements Runnable {
     private void claimAll(Map<String, QueueRow> all) throws Exception {
         claiming.lock();
         try {
-            wakeUp = false;
             for (QueueRow queue : all.values()) {
                 claim(queue);
             }
