@@ -81,7 +81,8 @@ final class ListeningConnection implements AutoCloseable {
             }
             roundTripped();
         }
-        int timeout = Math.max(1, timeoutMillis);
+        // Never PgJDBC's own 1 ms look for a pending message, which the engine's sockets answer at once.
+        int timeout = Math.max(ArrivalSocketFactory.PEEK_TIMEOUT_MILLIS + 1, timeoutMillis);
         PGNotification[] received = onArrival == null
                 ? pg.getNotifications(timeout)
                 : ArrivalSocketFactory.watching(onArrival, () -> pg.getNotifications(timeout));

@@ -61,6 +61,45 @@ class ArrivalSocketFactoryTest {
     }
 
     @Test
+    void onAConnectionInClearPgJdbcReturnsANotificationWithoutWaitingForAnother() throws Exception {
+        // PgJDBC looks for a next message with a 1 ms read timeout before it returns one; the socket answers at once.
+        long[] lags = new long[21];
+        try (ListeningConnection listening = ListeningConnection.open(watchedDataSource(), "LISTEN arrival_test");
+                Connection sender = DriverManager.getConnection(db.url());
+                Statement st = sender.createStatement()) {
+            for (int i = 0; i < lags.length; i++) {
+                AtomicLong arrivedAt = new AtomicLong();
+                CompletableFuture<Boolean> sent = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        TimeUnit.MILLISECONDS.sleep(5);
+                        return st.execute("NOTIFY arrival_test");
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                PGNotification[] received = listening.poll(5_000, () -> arrivedAt.compareAndSet(0, System.nanoTime()));
+                lags[i] = System.nanoTime() - arrivedAt.get();
+                sent.get(5, TimeUnit.SECONDS);
+                assertThat(received).hasSize(1);
+            }
+        }
+        java.util.Arrays.sort(lags);
+        assertThat(lags[lags.length / 2]).as("median ns from arrival to return").isLessThan(700_000);
+    }
+
+    @Test
+    void theStartupMessageInClearIsRecognizedAndAnEncryptionRequestIsNot() {
+        byte[] startup = {0, 0, 0, 40, 0, 3, 0, 0, 'u', 's', 'e', 'r'};
+        byte[] sslRequest = {0, 0, 0, 8, 0x04, (byte) 0xD2, 0x16, 0x2F};
+        byte[] gssRequest = {0, 0, 0, 8, 0x04, (byte) 0xD2, 0x16, 0x30};
+        byte[] tlsClientHello = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, (byte) 0xFC};
+        assertThat(ArrivalSocketFactory.isStartupMessage(startup, 0, startup.length)).isTrue();
+        assertThat(ArrivalSocketFactory.isStartupMessage(sslRequest, 0, sslRequest.length)).isFalse();
+        assertThat(ArrivalSocketFactory.isStartupMessage(gssRequest, 0, gssRequest.length)).isFalse();
+        assertThat(ArrivalSocketFactory.isStartupMessage(tlsClientHello, 0, tlsClientHello.length)).isFalse();
+    }
+
+    @Test
     void theKeepaliveAnswerAndAnEmptyWaitAreNoArrival() throws Exception {
         // A keepalive due at every wait: its round trip reads the server's answer, which is not a notification.
         try (ListeningConnection listening = ListeningConnection.open(watchedDataSource(), "LISTEN arrival_test",
