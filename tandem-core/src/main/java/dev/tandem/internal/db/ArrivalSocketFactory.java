@@ -40,6 +40,20 @@ public final class ArrivalSocketFactory extends SocketFactory {
         T run() throws java.sql.SQLException;
     }
 
+    /**
+     * Whether PgJDBC, which creates the factory by name from its own class loader, would find this very class: not
+     * where the driver sits in a parent class loader (an application server's) and Tandem in a child. There the engine
+     * connects on plain sockets rather than fail to connect.
+     */
+    static boolean visibleToDriver() {
+        try {
+            return Class.forName(ArrivalSocketFactory.class.getName(), false,
+                    org.postgresql.Driver.class.getClassLoader()) == ArrivalSocketFactory.class;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
+    }
+
     /** PgJDBC creates it by name, with no argument. */
     public ArrivalSocketFactory() {}
 

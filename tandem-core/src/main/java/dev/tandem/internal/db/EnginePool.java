@@ -55,7 +55,8 @@ public final class EnginePool {
             Properties properties = new Properties();
             properties.putAll(hikari.getDataSourceProperties());
             properties.setProperty("socketTimeout", Integer.toString(SOCKET_TIMEOUT_SECONDS));
-            if (!properties.containsKey(ArrivalSocketFactory.PROPERTY) && !namesSocketFactory(hikari.getJdbcUrl())) {
+            if (!properties.containsKey(ArrivalSocketFactory.PROPERTY) && !namesSocketFactory(hikari.getJdbcUrl())
+                    && ArrivalSocketFactory.visibleToDriver()) {
                 properties.setProperty(ArrivalSocketFactory.PROPERTY, ArrivalSocketFactory.class.getName());
             }
             config.setDataSourceProperties(properties);
@@ -64,7 +65,8 @@ public final class EnginePool {
             config.setUsername(pg.getUser());
             config.setPassword(pg.getPassword());
             config.addDataSourceProperty("socketTimeout", Integer.toString(SOCKET_TIMEOUT_SECONDS));
-            if (pg.getSocketFactory() == null && !namesSocketFactory(pg.getUrl())) {
+            if (pg.getSocketFactory() == null && !namesSocketFactory(pg.getUrl())
+                    && ArrivalSocketFactory.visibleToDriver()) {
                 config.addDataSourceProperty(ArrivalSocketFactory.PROPERTY, ArrivalSocketFactory.class.getName());
             }
         } else {

@@ -145,6 +145,7 @@ class ArrivalSocketFactoryTest {
                 engine.close(); // before it tries to connect through a factory that does not exist
             }
         }
+        assertThat(ArrivalSocketFactory.visibleToDriver()).as("one class loader here").isTrue();
         assertThat(EnginePool.namesSocketFactory("jdbc:postgresql://h/db?socketFactory=com.example.F")).isTrue();
         assertThat(EnginePool.namesSocketFactory("jdbc:postgresql://h/db?user=u")).isFalse();
     }
