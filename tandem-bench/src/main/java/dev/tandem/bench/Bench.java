@@ -9,8 +9,8 @@ import java.util.Locale;
  * [--concurrency C]}.
  *
  * <p>Runs the payments workload on Tandem, on the durable floor (Tandem's guarantees in hand-written JDBC on its
- * tables: {@link FloorPayments}), on a bare-JDBC baseline and on DBOS Transact, one system after the other, never
- * two at once. For each system: a warm-up instance runs {@code W}
+ * tables: {@link FloorPayments}), on the least any schema could write for them ({@link MinimalPayments}), on a
+ * bare-JDBC baseline and on DBOS Transact, one system after the other, never two at once. For each system: a warm-up instance runs {@code W}
  * workflows with {@code C} in flight, then times {@code L} workflows run one at a time (latency),
  * and is closed; then the application tables are reset, a checkpoint is taken, and a fresh
  * instance runs {@code N} workflows with {@code C} in flight (throughput) and is closed. Commits
@@ -136,6 +136,7 @@ public final class Bench {
 
       Result tandem = skipped("tandem");
       Result floor = skipped("floor");
+      Result minimal = skipped("minimal");
       Result baseline = skipped("baseline");
       Result dbos = skipped("dbos");
 
@@ -144,6 +145,9 @@ public final class Bench {
       }
       if (options.systems().contains("floor")) {
         floor = phase(stats, "floor", "wf", () -> FloorPayments.reset(stats.connection()), this::openFloor);
+      }
+      if (options.systems().contains("minimal")) {
+        minimal = phase(stats, "minimal", "wf", () -> MinimalPayments.reset(stats.connection()), this::openMinimal);
       }
       if (options.systems().contains("baseline")) {
         baseline = phase(stats, "baseline", "tx", () -> {}, this::openBaseline);
@@ -160,12 +164,13 @@ public final class Bench {
 
       System.out.println();
       System.out.printf("summary (N=%d, C=%d):%n", n, c);
-      for (Result r : new Result[] {tandem, floor, baseline, dbos}) {
+      for (Result r : new Result[] {tandem, floor, minimal, baseline, dbos}) {
         System.out.println("  " + summary(r));
       }
       System.out.printf(
-          "ratios: tandem/baseline=%s tandem/dbos=%s floor/baseline=%s tandem/floor=%s%n",
-          ratio(tandem, baseline), ratio(tandem, dbos), ratio(floor, baseline), ratio(tandem, floor));
+          "ratios: tandem/baseline=%s tandem/dbos=%s floor/baseline=%s minimal/baseline=%s tandem/floor=%s%n",
+          ratio(tandem, baseline), ratio(tandem, dbos), ratio(floor, baseline), ratio(minimal, baseline),
+          ratio(tandem, floor));
       System.out.printf(
           "payments: tandem=%d baseline=%d dbos=%d%n",
           Math.round(tandem.perSecond()),
@@ -256,6 +261,11 @@ public final class Bench {
   private Subject openFloor() {
     FloorPayments floor = new FloorPayments(options.databaseUrl(), options.concurrency());
     return new Subject("floor", floor::runOne, floor::close);
+  }
+
+  private Subject openMinimal() {
+    MinimalPayments minimal = new MinimalPayments(options.databaseUrl(), options.concurrency());
+    return new Subject("minimal", minimal::runOne, minimal::close);
   }
 
   private Subject openBaseline() {
