@@ -16,7 +16,7 @@ import dev.tandem.WorkflowStatus;
 import dev.tandem.internal.db.Json;
 import dev.tandem.internal.db.Json.ErrorInfo;
 import dev.tandem.internal.db.Rows.StepRow;
-import dev.tandem.internal.db.SystemDatabase.ChildStart;
+import dev.tandem.internal.db.WorkflowStore.ChildStart;
 import dev.tandem.internal.exec.Waiters.Wakeup;
 import dev.tandem.internal.observe.Telemetry;
 import dev.tandem.internal.observe.TraceContext;
@@ -59,8 +59,8 @@ final class Children {
         TraceContext[] trace = new TraceContext[1];
         x.transactional(CHILD, name, pos, TransactionOptions.defaults(), conn -> {
             trace[0] = x.engine.telemetry().currentContext(); // the span of this step: the child's runs continue it
-            ChildStart start = x.engine.db().startChild(conn, childId, name, inputJson, x.engine.executorId(),
-                    x.engine.incarnation(), timeoutMillis, x.workflowId,
+            ChildStart start = x.engine.db().workflows().startChild(conn, childId, name, inputJson,
+                    x.engine.executorId(), x.engine.incarnation(), timeoutMillis, x.workflowId,
                     trace[0] == null ? null : trace[0].traceparent(), trace[0] == null ? null : trace[0].tracestate());
             if (!start.inserted() && start.existingName() != null && !isOwnChild(start, name)) {
                 // Ids are predictable, and a role that may only enqueue can take one first: what it planted must

@@ -23,7 +23,7 @@ final class DatabaseHistory implements History {
     public Map<Integer, StepRow> load(WorkflowExecution<?, ?> x) {
         try {
             Map<Integer, StepRow> rows = new HashMap<>();
-            for (StepRow row : x.engine.db().loadSteps(x.workflowId)) {
+            for (StepRow row : x.engine.db().checkpoints().loadSteps(x.workflowId)) {
                 rows.put(row.position(), row);
             }
             return rows;
@@ -67,7 +67,7 @@ final class DatabaseHistory implements History {
         long backoff = 10;
         while (true) {
             try {
-                return x.engine.db().loadStep(x.workflowId, pos);
+                return x.engine.db().checkpoints().loadStep(x.workflowId, pos);
             } catch (Exception e) {
                 if (!SqlErrors.isConnectionError(e) || x.engine.isStopping()) {
                     throw x.transientFailure("check checkpoint #" + pos, e);

@@ -227,7 +227,7 @@ final class Executions {
         int inARow = execution.countTransientReplay();
         int attempts;
         try {
-            attempts = db.countAttempt(id, engine.executorId(), execution.epoch());
+            attempts = db.workflows().countAttempt(id, engine.executorId(), execution.epoch());
         } catch (SQLException e) {
             attempts = 0; // unknown: the replay's own writes will tell
         }
@@ -314,7 +314,7 @@ final class Executions {
      */
     boolean stillOwns(String workflowId, long epoch) {
         try {
-            return db.workflowState(workflowId)
+            return db.workflows().workflowState(workflowId)
                     .map(s -> s.status().equals("RUNNING") && engine.executorId().equals(s.executorId())
                             && s.epoch() == epoch)
                     .orElse(false);
@@ -333,7 +333,7 @@ final class Executions {
         long epoch = 1; // a child's row is inserted with ownership epoch 1 (startChild)
         if (!inserted) {
             try {
-                WorkflowRow row = db.loadWorkflow(childId).orElse(null);
+                WorkflowRow row = db.workflows().loadWorkflow(childId).orElse(null);
                 inserted = row != null && row.status().equals("RUNNING")
                         && engine.executorId().equals(row.executorId())
                         && engine.incarnation().toString().equals(row.incarnation()) && !running.containsKey(childId);
@@ -364,7 +364,7 @@ final class Executions {
         long backoff = 50;
         while (!engine.isStopping()) {
             try {
-                return db.loadWorkflow(id).orElse(null);
+                return db.workflows().loadWorkflow(id).orElse(null);
             } catch (SQLException e) {
                 try {
                     TimeUnit.MILLISECONDS.sleep(backoff);

@@ -9,9 +9,9 @@ import static dev.tandem.internal.exec.CheckpointKinds.WRITE_STREAM;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.tandem.TandemException;
 import dev.tandem.TransactionOptions;
+import dev.tandem.internal.db.MessageStore.Taken;
 import dev.tandem.internal.db.Rows.StepRow;
 import dev.tandem.internal.db.SqlErrors;
-import dev.tandem.internal.db.SystemDatabase.Taken;
 import dev.tandem.internal.exec.ExecutionControl.Kind;
 import dev.tandem.internal.exec.Waiters.Wakeup;
 import dev.tandem.internal.observe.Telemetry;
@@ -92,7 +92,7 @@ final class Primitives {
             return;
         }
         x.transactional(SET_EVENT, name, pos, TransactionOptions.defaults(), conn -> {
-            x.engine.db().setEvent(conn, x.workflowId, pos, key, json);
+            x.engine.db().messages().setEvent(conn, x.workflowId, pos, key, json);
             return null;
         });
         x.engine.waiters().signal(x.workflowId, Waiters.EVENT);
@@ -222,7 +222,8 @@ final class Primitives {
             try {
                 List<StepRow> rows = new ArrayList<>(x.unwritten); // earlier checkpoints commit with this one
                 rows.add(x.checkpoint(pos, name, RECV, null, type.getName(), null, startedAt));
-                Taken taken = x.engine.db().takeMessage(x.workflowId, topic, rows, pos, x.engine.executorId(), x.epoch);
+                Taken taken = x.engine.db().messages().takeMessage(x.workflowId, topic, rows, pos,
+                        x.engine.executorId(), x.epoch);
                 if (taken.message() != null) {
                     x.unwritten.clear();
                     x.recorded.put(pos, x.checkpoint(pos, name, RECV, taken.message(), type.getName(), null, startedAt));
@@ -282,7 +283,8 @@ final class Primitives {
         }
         String idempotencyKey = x.workflowId + ":" + pos; // a replay that re-sends is a no-op
         x.transactional(SEND, name, pos, TransactionOptions.defaults(), conn -> {
-            x.engine.db().sendMessage(conn, destinationId, json, topic.isEmpty() ? null : topic, idempotencyKey);
+            x.engine.db().messages().sendMessage(conn, destinationId, json, topic.isEmpty() ? null : topic,
+                    idempotencyKey);
             return null;
         });
         x.engine.waiters().signal(destinationId, Waiters.MESSAGE); // a receiver here need not wait for the NOTIFY
@@ -300,7 +302,7 @@ final class Primitives {
             x.replay(previous, WRITE_STREAM, name, pos);
         } else {
             x.transactional(WRITE_STREAM, name, pos, TransactionOptions.defaults(), conn -> {
-                x.engine.db().writeStream(conn, x.workflowId, key, pos, json, close);
+                x.engine.db().messages().writeStream(conn, x.workflowId, key, pos, json, close);
                 return null;
             });
             x.engine.waiters().signal(x.workflowId, Waiters.STREAM);

@@ -142,7 +142,7 @@ public final class Starting {
     /** Whether the workflow id exists (a deferred start reads before it runs anything). */
     private boolean exists(WorkflowExecution<?, ?> execution, String id) {
         try {
-            return db.loadWorkflow(id).isPresent();
+            return db.workflows().loadWorkflow(id).isPresent();
         } catch (SQLException e) {
             executions.drop(execution);
             throw new TandemException("failed to start workflow '" + id + "': " + e.getMessage(), e);
@@ -275,7 +275,7 @@ public final class Starting {
     private WorkflowConflictException enqueueConflict(String name, @Nullable String id, SQLException e) {
         if (id != null) {
             try {
-                WorkflowRow row = db.loadWorkflow(id).orElse(null);
+                WorkflowRow row = db.workflows().loadWorkflow(id).orElse(null);
                 if (row != null && !row.name().equals(name)) {
                     return new WorkflowConflictException("workflow id '" + id + "' is already used by an execution"
                             + " of '" + row.name() + "', not '" + name + "'; workflow ids must be unique across"

@@ -12,6 +12,7 @@ import dev.tandem.StepOptions;
 import dev.tandem.TransactionFunction;
 import dev.tandem.TransactionOptions;
 import dev.tandem.TransactionRunner;
+import dev.tandem.internal.db.CheckpointStore;
 import dev.tandem.internal.db.GuardedConnection;
 import dev.tandem.internal.db.Json;
 import dev.tandem.internal.db.Rows.StartRow;
@@ -121,17 +122,17 @@ final class Steps {
                         List<StepRow> rows = new ArrayList<>(x.unwritten); // earlier checkpoints commit with this one
                         committed[0] = x.checkpoint(pos, name, kind, json, Json.typeName(output), null, startedAt);
                         rows.add(committed[0]);
-                        SystemDatabase db = x.engine.db();
+                        CheckpointStore store = x.engine.db().checkpoints();
                         if (start != null && runner == null) {
-                            db.insertStartAndCheckpointsAndCommit(conn, x.engine.executorId(), x.engine.incarnation(),
+                            store.insertStartAndCheckpointsAndCommit(conn, x.engine.executorId(), x.engine.incarnation(),
                                     start, rows);
                         } else if (start != null) {
-                            db.insertStartAndCheckpoints(conn, x.engine.executorId(), x.engine.incarnation(), start,
+                            store.insertStartAndCheckpoints(conn, x.engine.executorId(), x.engine.incarnation(), start,
                                     rows);
                         } else if (runner == null) {
-                            db.insertTransactionCheckpointsAndCommit(conn, x.engine.executorId(), rows);
+                            store.insertTransactionCheckpointsAndCommit(conn, x.engine.executorId(), rows);
                         } else {
-                            db.insertTransactionCheckpoints(conn, x.engine.executorId(), rows);
+                            store.insertTransactionCheckpoints(conn, x.engine.executorId(), rows);
                         }
                         return output;
                     };
