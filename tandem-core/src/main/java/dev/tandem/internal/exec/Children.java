@@ -48,9 +48,9 @@ final class Children {
         String inputJson = x.engine.starting().encodeInput(registered, childInput);
         String name = child.name();
         int pos = x.begin("child workflow", name, options, child);
-        StepRow previous = x.recorded.get(pos);
+        StepRow previous = x.checkpoints.recorded.get(pos);
         if (previous != null) {
-            String childId = x.replay(previous, CHILD, name, pos);
+            String childId = x.checkpoints.replay(previous, CHILD, name, pos);
             return new ChildHandle<>(x, x.engine.executions().childHandle(childId));
         }
         String childId = options.workflowId() != null ? options.workflowId() : x.workflowId + "-" + pos;
@@ -106,27 +106,27 @@ final class Children {
      * reported as non-deterministic (code that no longer waits where a run did is).
      */
     <R> R awaitChild(Handle<R> child, Duration timeout) {
-        StepRow next = x.recorded.get(x.position + 1);
+        StepRow next = x.checkpoints.recorded.get(x.position + 1);
         if (next != null && !next.kind().equals(CHILD_RESULT)) {
             return awaitChildUnrecorded(child, timeout);
         }
         String name = "result:" + child.workflowId();
         int pos = x.begin("child result", name, this, this);
         if (next != null) {
-            x.checkRecorded(next, CHILD_RESULT, name, pos);
+            x.checkpoints.checkRecorded(next, CHILD_RESULT, name, pos);
             return replayObservation(next, child, pos);
         }
         Instant startedAt = x.engine.clock().now();
         Outcome ended = waitForChild(child, timeout, pos + ":" + child.workflowId());
         if (ended == null) {
             ResultTimeoutException timedOut = child.timedOut(timeout);
-            x.record(x.checkpoint(pos, name, CHILD_RESULT, null, null,
+            x.checkpoints.record(x.checkpoint(pos, name, CHILD_RESULT, null, null,
                     x.engine.json().error(ResultTimeoutException.class.getName(), timedOut.getMessage(), null),
                     startedAt));
             throw timedOut;
         }
         if (ended instanceof Outcome.Failed failed) {
-            x.record(x.checkpoint(pos, name, CHILD_RESULT, null, null,
+            x.checkpoints.record(x.checkpoint(pos, name, CHILD_RESULT, null, null,
                     x.engine.json().error(failed.error(), failed.status().name()), startedAt));
         } else {
             Object output = ((Outcome.Succeeded) ended).output();
@@ -137,7 +137,7 @@ final class Children {
                 throw new TandemException("the output of child workflow '" + child.workflowId() + "' cannot be"
                         + " recorded by its parent '" + x.workflowId + "': " + e.getOriginalMessage(), e);
             }
-            x.record(x.checkpoint(pos, name, CHILD_RESULT, json, Json.typeName(output), null, startedAt));
+            x.checkpoints.record(x.checkpoint(pos, name, CHILD_RESULT, json, Json.typeName(output), null, startedAt));
         }
         return child.unwrap(ended);
     }
@@ -161,7 +161,7 @@ final class Children {
     /** What a recorded {@code CHILD_RESULT} says: the child's output, or its failure or the timeout, thrown. */
     private <R> R replayObservation(StepRow row, Handle<R> child, int pos) {
         if (row.error() == null) {
-            return x.replay(row, CHILD_RESULT, row.name(), pos);
+            return x.checkpoints.replay(row, CHILD_RESULT, row.name(), pos);
         }
         ErrorInfo info = x.engine.json().readError(row.error());
         if (info.type().equals(ResultTimeoutException.class.getName())) {
@@ -197,7 +197,7 @@ final class Children {
                 } else {
                     until = Math.min(deadline, now + TimeUnit.SECONDS.toNanos(1));
                 }
-                x.writeCheckpoints();
+                x.checkpoints.write();
                 x.await(wakeup, until, false);
                 x.afterWakeUp(wakeup);
             }

@@ -55,7 +55,7 @@ final class DatabaseHistory implements History {
             throw new ExecutionControl(ExecutionControl.Kind.STOP, e.getMessage(), e);
         } catch (Exception e) {
             if (SqlErrors.classify(e) == SqlErrors.Kind.DATA) {
-                throw x.unstorable(e, steps, finish);
+                throw x.checkpoints.unstorable(e, steps, finish);
             }
             throw x.transientFailure("write checkpoints", e);
         }

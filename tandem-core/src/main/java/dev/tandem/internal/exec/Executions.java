@@ -302,7 +302,8 @@ final class Executions {
             return;
         }
         WorkflowExecution<I, O> fresh = new WorkflowExecution<>(engine, parked.workflow(), parked.workflowId(),
-                parked.epoch(), parked.input(), true, parked.queueName(), parked.outcome(), parked.checkpoints());
+                parked.epoch(), parked.input(), true, parked.queueName(), parked.outcome(),
+                parked.checkpoints.recorded);
         fresh.continueFrom(parked);
         if (running.replace(parked.workflowId(), parked, fresh)) {
             dispatch(fresh);

@@ -46,11 +46,11 @@ final class Steps {
 
     <T extends @Nullable Object> T step(String name, StepOptions options, StepFunction<T> fn) {
         int pos = x.begin("step", name, options, fn);
-        StepRow previous = x.recorded.get(pos);
+        StepRow previous = x.checkpoints.recorded.get(pos);
         if (previous != null) {
-            return x.replay(previous, STEP, name, pos);
+            return x.checkpoints.replay(previous, STEP, name, pos);
         }
-        x.writeCheckpoints(); // the previous step's checkpoint is durable before this step's effects begin
+        x.checkpoints.write(); // the previous step's checkpoint is durable before this step's effects begin
         Instant startedAt = x.engine.clock().now();
         Telemetry.Observation observed = x.engine.telemetry().step(x.name(), x.workflowId, pos, STEP, name);
         x.inStep = true;
@@ -75,7 +75,7 @@ final class Steps {
                     throw stepFailed(STEP, name, pos, startedAt, e);
                 }
                 String json = encodeOutput(STEP, name, pos, startedAt, output);
-                x.record(x.checkpoint(pos, name, STEP, json, Json.typeName(output), null, startedAt));
+                x.checkpoints.record(x.checkpoint(pos, name, STEP, json, Json.typeName(output), null, startedAt));
                 return output;
             }
         } catch (StepFailedException e) {
@@ -90,9 +90,9 @@ final class Steps {
     <T extends @Nullable Object> T transaction(String name, TransactionOptions options,
             TransactionFunction<T> fn) {
         int pos = x.begin("transaction", name, options, fn);
-        StepRow previous = x.recorded.get(pos);
+        StepRow previous = x.checkpoints.recorded.get(pos);
         if (previous != null) {
-            return x.replay(previous, TRANSACTION, name, pos);
+            return x.checkpoints.replay(previous, TRANSACTION, name, pos);
         }
         return transactional(TRANSACTION, name, pos, options, fn);
     }
@@ -119,13 +119,14 @@ final class Steps {
                         T output = fn.run(GuardedConnection.wrap(conn, () -> describe(kind) + " '" + name + "' (#"
                                 + pos + ") of workflow '" + x.workflowId + "'"));
                         String json = encodeOutput(kind, name, pos, startedAt, output);
-                        List<StepRow> rows = new ArrayList<>(x.unwritten); // earlier checkpoints commit with this one
+                        // Earlier checkpoints commit with this one.
+                        List<StepRow> rows = new ArrayList<>(x.checkpoints.unwritten);
                         committed[0] = x.checkpoint(pos, name, kind, json, Json.typeName(output), null, startedAt);
                         rows.add(committed[0]);
                         CheckpointStore store = x.engine.db().checkpoints();
                         if (start != null && runner == null) {
-                            store.insertStartAndCheckpointsAndCommit(conn, x.engine.executorId(), x.engine.incarnation(),
-                                    start, rows);
+                            store.insertStartAndCheckpointsAndCommit(conn, x.engine.executorId(),
+                                    x.engine.incarnation(), start, rows);
                         } else if (start != null) {
                             store.insertStartAndCheckpoints(conn, x.engine.executorId(), x.engine.incarnation(), start,
                                     rows);
@@ -140,8 +141,8 @@ final class Steps {
                             ? x.engine.db().inTransaction(options.isolation(), body)
                             : runner.inTransaction(options.isolation(), body::run);
                     x.started();
-                    x.unwritten.clear();
-                    x.recorded.put(pos, committed[0]);
+                    x.checkpoints.unwritten.clear();
+                    x.checkpoints.recorded.put(pos, committed[0]);
                     x.engine.telemetry().transactionCommitted();
                     return result;
                 } catch (ExecutionControl e) {
@@ -179,9 +180,9 @@ final class Steps {
                                 + "committed", name, pos, x.workflowId);
                         x.pause(unavailableBackoff);
                         unavailableBackoff = Math.min(unavailableBackoff * 2, 2000);
-                        Optional<StepRow> committed = x.committedCheckpoint(pos);
+                        Optional<StepRow> committed = x.checkpoints.committedCheckpoint(pos);
                         if (committed.isPresent()) {
-                            return x.replay(committed.get(), kind, name, pos);
+                            return x.checkpoints.replay(committed.get(), kind, name, pos);
                         }
                         continue; // it rolled back: run it again; does not count as an attempt
                     }
@@ -222,7 +223,7 @@ final class Steps {
      */
     private StepFailedException stepFailed(String kind, String name, int pos, Instant startedAt, Throwable error) {
         String json = x.engine.json().error(error);
-        x.record(x.checkpoint(pos, name, kind, null, null, json, startedAt));
+        x.checkpoints.record(x.checkpoint(pos, name, kind, null, null, json, startedAt));
         return new StepFailedException(x.workflowId, name, pos, error.getClass().getName(), error.getMessage(), error);
     }
 }

@@ -1,34 +1,23 @@
 package dev.tandem.internal.exec;
 
-import static dev.tandem.internal.exec.CheckpointKinds.describe;
-
-import com.fasterxml.jackson.core.JsonProcessingException;
-import dev.tandem.NonDeterministicWorkflowException;
-import dev.tandem.StepFailedException;
 import dev.tandem.StepFunction;
 import dev.tandem.StartOptions;
 import dev.tandem.StepOptions;
-import dev.tandem.TandemException;
 import dev.tandem.TransactionFunction;
 import dev.tandem.TransactionOptions;
 import dev.tandem.Workflow;
 import dev.tandem.WorkflowContext;
 import dev.tandem.WorkflowHandle;
-import dev.tandem.internal.db.Json.ErrorInfo;
-import dev.tandem.internal.db.Rows.FinishRow;
 import dev.tandem.internal.db.Rows.StartRow;
 import dev.tandem.internal.db.Rows.StepRow;
 import dev.tandem.internal.exec.ExecutionControl.Kind;
 import dev.tandem.internal.exec.Waiters.Wakeup;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
@@ -36,13 +25,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One run of one workflow on this executor, and the {@link WorkflowContext} its code sees.
- *
- * <p>The checkpoint of a plain step is held in memory until the execution next does something with effects outside
- * its own memory, and written then: before the next step's body runs (through the group committer), inside the
- * transaction of a transactional step (in its commit), or with the final status (in the same commit). Code between
- * steps is deterministic by contract, so this is the same as writing at once, minus a commit per step: the payments
- * workflow (step, transactional step, step) costs one commit of its own plus two shared group commits.
+ * One run of one workflow on this executor, and the {@link WorkflowContext} its code sees. Its checkpoints, and when
+ * they are written: {@link Checkpoints}.
  */
 final class WorkflowExecution<I, O> implements WorkflowContext {
     static final Logger log = LoggerFactory.getLogger(WorkflowExecution.class);
@@ -67,9 +51,7 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     private final Steps steps = new Steps(this);
     private final Patches patches = new Patches(this);
 
-    /** Checkpoints by position: the recorded ones, and those this run made (written or not). */
-    Map<Integer, StepRow> recorded = new HashMap<>();
-    final List<StepRow> unwritten = new ArrayList<>(); // checkpoints not yet sent to the database
+    final Checkpoints checkpoints = new Checkpoints(this);
     final Set<String> closedStreams = new HashSet<>();
     int position;
     boolean inStep;
@@ -127,11 +109,6 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         this.outcome = outcome;
         this.preloaded = preloaded;
         this.history = history;
-    }
-
-    /** Every checkpoint this execution knows; complete and durable once it has parked. */
-    Map<Integer, StepRow> checkpoints() {
-        return recorded;
     }
 
     RegisteredWorkflow<I, O> workflow() {
@@ -194,9 +171,9 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     O runFunction() throws Exception {
         thread = Thread.currentThread();
         if (preloaded != null) {
-            recorded = new HashMap<>(preloaded);
+            checkpoints.recorded = new HashMap<>(preloaded);
         } else if (recovered) {
-            recorded = history.load(this);
+            checkpoints.recorded = history.load(this);
         }
         O output = workflow.function().run(this, input);
         if (halted != null) {
@@ -217,6 +194,17 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     ExecutionControl halt(ExecutionControl control) {
         halted = control;
         return control;
+    }
+
+    /** Fails the execution for good (non-determinism), which sticks even if the workflow catches it; returns it. */
+    RuntimeException failForGood(RuntimeException e) {
+        fatal = e;
+        return e;
+    }
+
+    /** A write went through: a later transient failure starts its backoff from the beginning. */
+    void resetTransientReplays() {
+        transientReplays = 0;
     }
 
     // ---- WorkflowContext ----
@@ -353,7 +341,7 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
             if (!parkAtOnce && block(wakeup, System.nanoTime() + BLOCK_BEFORE_PARKING_NANOS)) {
                 return;
             }
-            writeCheckpoints();
+            checkpoints.write();
             if (wakeup.park(deadlineNanos, () -> engine.executions().resumeParked(this, wakeup.cancelled()))) {
                 halted = new ExecutionControl(Kind.PARK, "workflow '" + workflowId + "' is parked until it is due");
                 throw halted;
@@ -403,7 +391,7 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
             ensureStarted(); // a durable call, a wait or a child: the workflow's row must exist first
         }
         int pos = ++position;
-        if (!recorded.containsKey(pos)) {
+        if (!checkpoints.recorded.containsKey(pos)) {
             history.beyondRecorded(this, pos, what, name);
         }
         return pos;
@@ -466,99 +454,10 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         }
     }
 
-    /** Fails the workflow for good if the checkpoint at {@code pos} is not of the call this run makes there. */
-    void checkRecorded(StepRow row, String kind, String name, int pos) {
-        if (!row.name().equals(name) || !row.kind().equals(kind)) {
-            fatal = new NonDeterministicWorkflowException("workflow '" + workflowId + "' (" + workflow.name()
-                    + ") is not deterministic: position #" + pos + " is recorded as " + describe(row.kind())
-                    + " '" + row.name() + "' but this run asked for " + describe(kind) + " '" + name
-                    + "'; workflow code must call the same steps in the same order on every run (to change it"
-                    + " safely, see ctx.patched)", pos, row.kind(), row.name(), kind, name);
-            throw fatal;
-        }
-    }
-
-    @SuppressWarnings("unchecked")
-    <T extends @Nullable Object> T replay(StepRow row, String kind, String name, int pos) {
-        checkRecorded(row, kind, name, pos);
-        if (row.error() != null) {
-            ErrorInfo info = engine.json().readError(row.error());
-            throw new StepFailedException(workflowId, name, pos, info.type(), info.message(), null);
-        }
-        try {
-            return (T) engine.json().read(row.output(), row.outputType(), engine.classLoader());
-        } catch (JsonProcessingException | ClassNotFoundException | LinkageError e) {
-            throw new TandemException("cannot rebuild the recorded output of " + describe(kind) + " '" + name
-                    + "' (#" + pos + ") of workflow '" + workflowId + "' as " + row.outputType() + ": "
-                    + e.getMessage(), e);
-        }
-    }
-
     /** A checkpoint of this execution, to be written under its ownership epoch. */
     StepRow checkpoint(int pos, String name, String kind, @Nullable String output,
             @Nullable String outputType, @Nullable String error, Instant startedAt) {
         return new StepRow(workflowId, pos, name, kind, output, outputType, error, startedAt, epoch);
-    }
-
-    /** A new checkpoint, held in memory until the next write. */
-    void record(StepRow row) {
-        unwritten.add(row);
-        recorded.put(row.position(), row);
-    }
-
-    /** Writes the checkpoints held in memory through the group committer and waits until they are durable. */
-    void writeCheckpoints() {
-        if (unwritten.isEmpty()) {
-            return;
-        }
-        if (!commit(unwritten, null)) {
-            // Not ours to write any more, or a position was taken: only the database knows which.
-            throw new ExecutionControl(Kind.RESTART, "checkpoints of workflow '" + workflowId
-                    + "' were not recorded; checking ownership and replaying");
-        }
-        unwritten.clear();
-    }
-
-    /** Writes through the history (the group committer); true if everything was recorded. */
-    boolean commit(List<StepRow> steps, @Nullable FinishRow finish) {
-        ensureStarted();
-        boolean recorded = history.write(this, steps, finish);
-        if (recorded) {
-            transientReplays = 0; // the failure has passed: a later one starts its backoff from the beginning
-        }
-        return recorded;
-    }
-
-    /** PostgreSQL refused a value of this execution's write: the workflow ends ERROR (see recordUnstorable). */
-    ExecutionControl unstorable(Throwable cause, List<StepRow> steps, @Nullable FinishRow finish) {
-        List<String> what = new ArrayList<>();
-        for (StepRow row : steps) {
-            what.add("the checkpoint of " + describe(row.kind()) + " '" + row.name() + "' (#" + row.position() + ")");
-        }
-        if (finish != null) {
-            what.add(finish.output() != null ? "the workflow's output" : "its final status");
-        }
-        return new ExecutionControl(Kind.UNSTORABLE, "workflow '" + workflowId + "' (" + workflow.name() + ") ended"
-                + " because PostgreSQL cannot store " + String.join(" or ", what) + ": " + cause.getMessage()
-                + "; return values PostgreSQL's jsonb can store", cause);
-    }
-
-    ExecutionControl unstorable(Throwable cause) {
-        return unstorable(cause, unwritten, null);
-    }
-
-    /**
-     * After a commit whose outcome is unknown (its connection was lost): the checkpoint at {@code pos} if it
-     * committed, taken as recorded, with the unwritten checkpoints that committed with it; empty if it rolled back.
-     */
-    Optional<StepRow> committedCheckpoint(int pos) {
-        Optional<StepRow> found = history.lookUp(this, pos);
-        found.ifPresent(row -> {
-            unwritten.clear();
-            recorded.put(pos, row);
-            pendingStart = null; // a deferred start commits with the checkpoint
-        });
-        return found;
     }
 
     /** The database was unreachable, or refused for a reason that may pass: replayed later, within a budget. */
