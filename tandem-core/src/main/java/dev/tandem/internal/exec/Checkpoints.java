@@ -89,7 +89,7 @@ final class Checkpoints {
 
     /** Writes through the history (the group committer); true if everything was recorded. */
     boolean commit(List<StepRow> steps, @Nullable FinishRow finish) {
-        x.ensureStarted();
+        x.deferredStart.ensureWritten();
         boolean recorded = x.history.write(x, steps, finish);
         if (recorded) {
             x.resetTransientReplays(); // the failure has passed: a later one starts its backoff from the beginning
@@ -124,7 +124,7 @@ final class Checkpoints {
         found.ifPresent(row -> {
             unwritten.clear();
             recorded.put(pos, row);
-            x.pendingStart = null; // a deferred start commits with the checkpoint
+            x.deferredStart.writtenWithStep(); // a deferred start commits with the checkpoint
         });
         return found;
     }

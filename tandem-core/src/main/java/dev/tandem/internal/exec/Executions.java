@@ -167,12 +167,12 @@ final class Executions {
     /** Called on the execution's own thread when it stopped without recording an outcome. */
     void executionStopped(WorkflowExecution<?, ?> execution, ExecutionControl control) {
         String id = execution.workflowId();
-        if (execution.pendingStart != null && control.kind != ExecutionControl.Kind.PARK) {
+        if (execution.deferredStart.pending != null && control.kind != ExecutionControl.Kind.PARK) {
             // Workflow.run whose start was never written: nothing of it is durable, so there is nothing to replay or
             // recover; its caller is told, as a start that failed would have told it.
-            if (execution.startFailure == null) {
-                execution.startFailure = new TandemException("workflow '" + id + "' stopped before its start was"
-                        + " written (nothing of it was recorded; running it again is safe): " + control.getMessage(),
+            if (execution.deferredStart.failure == null) {
+                execution.deferredStart.failure = new TandemException("workflow '" + id + "' stopped before its start"
+                        + " was written (nothing of it was recorded; running it again is safe): " + control.getMessage(),
                         control);
             }
             drop(execution);

@@ -82,7 +82,7 @@ public final class Starting {
                 // One read, so that running an id that exists runs nothing of it again (not even its plain steps);
                 // an id generated here is new.
                 inserted = options.workflowId() == null || !exists(execution, id);
-                execution.pendingStart = inserted ? start : null;
+                execution.deferredStart.pending = inserted ? start : null;
             } else {
                 inserted = insert(execution, start);
             }
@@ -95,10 +95,10 @@ public final class Starting {
         if (inserted && deferred) {
             engine.telemetry().workflowStarted(name, null);
             engine.instrumentation().run(execution);
-            if (execution.startFailure != null) {
-                throw execution.startFailure;
+            if (execution.deferredStart.failure != null) {
+                throw execution.deferredStart.failure;
             }
-            if (!execution.startConflict) {
+            if (!execution.deferredStart.conflict) {
                 return new Handle<>(engine, id, execution.outcome());
             }
             // Another start of this id committed first: like a start that found the id, below.

@@ -114,7 +114,7 @@ final class Steps {
                     // The application's runner (e.g. its Spring transaction manager) commits a transactional step's
                     // transaction; the engine's primitives, and every step without a runner, commit their own.
                     TransactionRunner runner = kind.equals(TRANSACTION) ? x.engine.hooks().transactionRunner() : null;
-                    StartRow start = x.pendingStart; // Workflow.run: the start commits with this step
+                    StartRow start = x.deferredStart.pending; // Workflow.run: the start commits with this step
                     SystemDatabase.TransactionBody<T> body = conn -> {
                         T output = fn.run(GuardedConnection.wrap(conn, () -> describe(kind) + " '" + name + "' (#"
                                 + pos + ") of workflow '" + x.workflowId + "'"));
@@ -140,7 +140,7 @@ final class Steps {
                     T result = runner == null
                             ? x.engine.db().inTransaction(options.isolation(), body)
                             : runner.inTransaction(options.isolation(), body::run);
-                    x.started();
+                    x.deferredStart.writtenWithStep();
                     x.checkpoints.unwritten.clear();
                     x.checkpoints.recorded.put(pos, committed[0]);
                     x.engine.telemetry().transactionCommitted();
@@ -154,10 +154,10 @@ final class Steps {
                     Thread.currentThread().interrupt();
                     throw new ExecutionControl(Kind.STOP, "interrupted in transaction '" + name + "'", e);
                 } catch (Exception e) {
-                    if (x.pendingStart != null && SqlErrors.isStartConflict(e)) {
+                    if (x.deferredStart.pending != null && SqlErrors.isStartConflict(e)) {
                         // Workflow.run: another start of this id committed first; this one rolled back with its step.
-                        x.startConflict = true;
-                        x.pendingStart = null;
+                        x.deferredStart.conflict = true;
+                        x.deferredStart.pending = null;
                         throw x.halt(new ExecutionControl(Kind.ABANDON, "workflow '" + x.workflowId + "' was started"
                                 + " elsewhere first; transaction '" + name + "' (#" + pos + ") rolled back", e));
                     }

@@ -8,7 +8,6 @@ import dev.tandem.TransactionOptions;
 import dev.tandem.Workflow;
 import dev.tandem.WorkflowContext;
 import dev.tandem.WorkflowHandle;
-import dev.tandem.internal.db.Rows.StartRow;
 import dev.tandem.internal.db.Rows.StepRow;
 import dev.tandem.internal.exec.ExecutionControl.Kind;
 import dev.tandem.internal.exec.Waiters.Wakeup;
@@ -70,17 +69,8 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     Map<String, Long> childWaitDeadlines = new HashMap<>();
     /** For telemetry: its trace context, attempt and first start here; kept across replays. */
     Origin origin = Origin.NONE;
-    /**
-     * The start of a workflow run on the caller's thread ({@code Workflow.run}) that is not written yet: it commits
-     * with the first transactional step, or alone before any other write or durable call ({@link #ensureStarted}).
-     * Plain steps before that run first, which is what {@code run} allows: it returns only at the workflow's end, so
-     * nobody can rely on the row before the first effect that must be exactly once.
-     */
-    @Nullable StartRow pendingStart;
-    /** A deferred start found its id taken (by a start that committed first): the caller looks at that one. */
-    boolean startConflict;
-    /** A deferred start failed: the caller gets this, as {@code start} would have thrown it. */
-    @Nullable RuntimeException startFailure;
+    /** Its start, if {@code Workflow.run} deferred it until the first write. */
+    final DeferredStart deferredStart = new DeferredStart(this);
 
     WorkflowExecution(Engine engine, RegisteredWorkflow<I, O> workflow, String workflowId, long epoch, I input,
             boolean recovered, @Nullable String queueName, CompletableFuture<Outcome> outcome) {
@@ -387,44 +377,14 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         if (options == null || fn == null) {
             throw new IllegalArgumentException(what + " '" + name + "' needs non-null options and function");
         }
-        if (pendingStart != null && !what.equals("step") && !what.equals("transaction")) {
-            ensureStarted(); // a durable call, a wait or a child: the workflow's row must exist first
+        if (deferredStart.pending != null && !what.equals("step") && !what.equals("transaction")) {
+            deferredStart.ensureWritten(); // a durable call, a wait or a child: the workflow's row must exist first
         }
         int pos = ++position;
         if (!checkpoints.recorded.containsKey(pos)) {
             history.beyondRecorded(this, pos, what, name);
         }
         return pos;
-    }
-
-    /**
-     * Writes a deferred start through the group committer and waits until it is durable; if the id was taken
-     * meanwhile, or the write failed, the execution stops (the caller of {@code run} then looks at what exists, or
-     * gets the failure).
-     */
-    void ensureStarted() {
-        StartRow start = pendingStart;
-        if (start == null) {
-            return;
-        }
-        boolean inserted;
-        try {
-            inserted = engine.starting().insertStart(start);
-        } catch (RuntimeException e) {
-            startFailure = e;
-            throw halt(new ExecutionControl(Kind.ABANDON, "the start of workflow '" + workflowId + "' failed", e));
-        }
-        pendingStart = null;
-        if (!inserted) {
-            startConflict = true;
-            throw halt(new ExecutionControl(Kind.ABANDON, "workflow '" + workflowId + "' was started elsewhere"
-                    + " first"));
-        }
-    }
-
-    /** A deferred start was written with the first transactional step. */
-    void started() {
-        pendingStart = null;
     }
 
     /** Checks that the context may be used now, by this thread, outside a step, with a name. */
