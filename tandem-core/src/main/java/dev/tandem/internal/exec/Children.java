@@ -198,11 +198,11 @@ final class Children {
                     until = Math.min(deadline, now + TimeUnit.SECONDS.toNanos(1));
                 }
                 x.checkpoints.write();
-                x.await(wakeup, until, false);
-                x.afterWakeUp(wakeup);
+                x.waits.await(wakeup, until, false);
+                x.waits.afterWakeUp(wakeup);
             }
         } finally {
-            x.release(wakeup);
+            x.waits.release(wakeup);
             waiting.close();
         }
     }

@@ -133,11 +133,11 @@ final class Primitives {
                 }
                 long due = System.nanoTime() + left; // before the write, which would otherwise make it late
                 x.checkpoints.write(); // the wake-up time is durable before the wait: a recovery sleeps what is left
-                x.await(wakeup, due, true);
-                x.afterWakeUp(wakeup);
+                x.waits.await(wakeup, due, true);
+                x.waits.afterWakeUp(wakeup);
             }
         } finally {
-            x.release(wakeup);
+            x.waits.release(wakeup);
             waiting.close();
         }
     }
@@ -191,9 +191,10 @@ final class Primitives {
                     // A message is there, locked by another transaction (a zombie execution of this workflow whose
                     // take the fence will roll back): look again soon; its rollback sends no notification.
                     x.checkpoints.write(); // the deadline is durable before any wait
-                    x.block(wakeup, System.nanoTime() + Math.min(left, TimeUnit.MILLISECONDS.toNanos(heldBackoffMillis)));
+                    x.waits.block(wakeup,
+                            System.nanoTime() + Math.min(left, TimeUnit.MILLISECONDS.toNanos(heldBackoffMillis)));
                     heldBackoffMillis = Math.min(heldBackoffMillis * 2, 500);
-                    x.afterWakeUp(wakeup);
+                    x.waits.afterWakeUp(wakeup);
                     continue;
                 }
                 heldBackoffMillis = 5;
@@ -203,11 +204,11 @@ final class Primitives {
                 }
                 long due = System.nanoTime() + left;
                 x.checkpoints.write(); // the deadline is durable before the wait
-                x.await(wakeup, due, false);
-                x.afterWakeUp(wakeup);
+                x.waits.await(wakeup, due, false);
+                x.waits.afterWakeUp(wakeup);
             }
         } finally {
-            x.release(wakeup);
+            x.waits.release(wakeup);
             waiting.close();
         }
     }

@@ -10,7 +10,6 @@ import dev.tandem.WorkflowContext;
 import dev.tandem.WorkflowHandle;
 import dev.tandem.internal.db.Rows.StepRow;
 import dev.tandem.internal.exec.ExecutionControl.Kind;
-import dev.tandem.internal.exec.Waiters.Wakeup;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -29,8 +28,6 @@ import org.slf4j.LoggerFactory;
  */
 final class WorkflowExecution<I, O> implements WorkflowContext {
     static final Logger log = LoggerFactory.getLogger(WorkflowExecution.class);
-    /** On platform threads a wait for a message blocks this long before it parks (most replies come sooner). */
-    private static final long BLOCK_BEFORE_PARKING_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
     final Engine engine;
     final RegisteredWorkflow<I, O> workflow;
@@ -49,6 +46,7 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     private final Children children = new Children(this);
     private final Steps steps = new Steps(this);
     private final Patches patches = new Patches(this);
+    final Waits waits = new Waits(this);
 
     final Checkpoints checkpoints = new Checkpoints(this);
     final Set<String> closedStreams = new HashSet<>();
@@ -186,6 +184,11 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         return control;
     }
 
+    /** Whether it parked: it stopped, to be replayed at a signal or a deadline. */
+    boolean parked() {
+        return halted != null && halted.kind == Kind.PARK;
+    }
+
     /** Fails the execution for good (non-determinism), which sticks even if the workflow catches it; returns it. */
     RuntimeException failForGood(RuntimeException e) {
         fatal = e;
@@ -317,55 +320,6 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     /** Whether a wait for a child can be a wait of this execution: called by its own code, outside any step. */
     boolean canWaitHere() {
         return Thread.currentThread() == thread && !inStep && !done && halted == null;
-    }
-
-    /**
-     * Waits for a signal on {@code wakeup} or until {@code deadlineNanos}. A virtual thread, or a short wait, blocks;
-     * otherwise the execution parks: its thread unwinds, and it is replayed from its checkpoints (kept in memory, all
-     * durable by now) at the signal or the deadline. A wait for a message blocks a moment first, as replies often
-     * come at once.
-     */
-    void await(Wakeup wakeup, long deadlineNanos, boolean parkAtOnce) {
-        long left = deadlineNanos - System.nanoTime();
-        if (engine.parksWaits() && left > BLOCK_BEFORE_PARKING_NANOS) {
-            if (!parkAtOnce && block(wakeup, System.nanoTime() + BLOCK_BEFORE_PARKING_NANOS)) {
-                return;
-            }
-            checkpoints.write();
-            if (wakeup.park(deadlineNanos, () -> engine.executions().resumeParked(this, wakeup.cancelled()))) {
-                halted = new ExecutionControl(Kind.PARK, "workflow '" + workflowId + "' is parked until it is due");
-                throw halted;
-            }
-            return; // signalled meanwhile
-        }
-        block(wakeup, deadlineNanos);
-    }
-
-    boolean block(Wakeup wakeup, long deadlineNanos) {
-        try {
-            return wakeup.await(deadlineNanos);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ExecutionControl(Kind.STOP, "interrupted while waiting", e);
-        }
-    }
-
-    /** After a wait: stops if the engine stops, or if the workflow was cancelled (or taken over) meanwhile. */
-    void afterWakeUp(Wakeup wakeup) {
-        if (engine.isStopping()) {
-            throw new ExecutionControl(Kind.STOP, "engine stopping");
-        }
-        if (wakeup.cancelled() && !engine.executions().stillOwns(workflowId, epoch)) {
-            throw new ExecutionControl(Kind.ABANDON, "workflow '" + workflowId + "' was cancelled while it waited");
-        }
-        wakeup.reset();
-    }
-
-    /** Unregisters a wait, unless the execution parked on it (then its signal replays the execution). */
-    void release(Wakeup wakeup) {
-        if (halted == null || halted.kind != Kind.PARK) {
-            wakeup.unregister();
-        }
     }
 
     /**
