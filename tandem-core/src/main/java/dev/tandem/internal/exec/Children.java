@@ -16,7 +16,7 @@ import dev.tandem.WorkflowStatus;
 import dev.tandem.internal.db.Json;
 import dev.tandem.internal.db.Json.ErrorInfo;
 import dev.tandem.internal.db.Rows.StepRow;
-import dev.tandem.internal.db.SystemDatabase.ChildStart;
+import dev.tandem.internal.db.WorkflowStore.ChildStart;
 import dev.tandem.internal.exec.Waiters.Wakeup;
 import dev.tandem.internal.observe.Telemetry;
 import dev.tandem.internal.observe.TraceContext;
@@ -48,9 +48,9 @@ final class Children {
         String inputJson = x.engine.starting().encodeInput(registered, childInput);
         String name = child.name();
         int pos = x.begin("child workflow", name, options, child);
-        StepRow previous = x.recorded.get(pos);
+        StepRow previous = x.checkpoints.recorded.get(pos);
         if (previous != null) {
-            String childId = x.replay(previous, CHILD, name, pos);
+            String childId = x.checkpoints.replay(previous, CHILD, name, pos);
             return new ChildHandle<>(x, x.engine.executions().childHandle(childId));
         }
         String childId = options.workflowId() != null ? options.workflowId() : x.workflowId + "-" + pos;
@@ -59,8 +59,8 @@ final class Children {
         TraceContext[] trace = new TraceContext[1];
         x.transactional(CHILD, name, pos, TransactionOptions.defaults(), conn -> {
             trace[0] = x.engine.telemetry().currentContext(); // the span of this step: the child's runs continue it
-            ChildStart start = x.engine.db().startChild(conn, childId, name, inputJson, x.engine.executorId(),
-                    x.engine.incarnation(), timeoutMillis, x.workflowId,
+            ChildStart start = x.engine.db().workflows().startChild(conn, childId, name, inputJson,
+                    x.engine.executorId(), x.engine.incarnation(), timeoutMillis, x.workflowId,
                     trace[0] == null ? null : trace[0].traceparent(), trace[0] == null ? null : trace[0].tracestate());
             if (!start.inserted() && start.existingName() != null && !isOwnChild(start, name)) {
                 // Ids are predictable, and a role that may only enqueue can take one first: what it planted must
@@ -106,27 +106,27 @@ final class Children {
      * reported as non-deterministic (code that no longer waits where a run did is).
      */
     <R> R awaitChild(Handle<R> child, Duration timeout) {
-        StepRow next = x.recorded.get(x.position + 1);
+        StepRow next = x.checkpoints.recorded.get(x.position + 1);
         if (next != null && !next.kind().equals(CHILD_RESULT)) {
             return awaitChildUnrecorded(child, timeout);
         }
         String name = "result:" + child.workflowId();
         int pos = x.begin("child result", name, this, this);
         if (next != null) {
-            x.checkRecorded(next, CHILD_RESULT, name, pos);
+            x.checkpoints.checkRecorded(next, CHILD_RESULT, name, pos);
             return replayObservation(next, child, pos);
         }
         Instant startedAt = x.engine.clock().now();
         Outcome ended = waitForChild(child, timeout, pos + ":" + child.workflowId());
         if (ended == null) {
             ResultTimeoutException timedOut = child.timedOut(timeout);
-            x.record(x.checkpoint(pos, name, CHILD_RESULT, null, null,
+            x.checkpoints.record(x.checkpoint(pos, name, CHILD_RESULT, null, null,
                     x.engine.json().error(ResultTimeoutException.class.getName(), timedOut.getMessage(), null),
                     startedAt));
             throw timedOut;
         }
         if (ended instanceof Outcome.Failed failed) {
-            x.record(x.checkpoint(pos, name, CHILD_RESULT, null, null,
+            x.checkpoints.record(x.checkpoint(pos, name, CHILD_RESULT, null, null,
                     x.engine.json().error(failed.error(), failed.status().name()), startedAt));
         } else {
             Object output = ((Outcome.Succeeded) ended).output();
@@ -137,7 +137,7 @@ final class Children {
                 throw new TandemException("the output of child workflow '" + child.workflowId() + "' cannot be"
                         + " recorded by its parent '" + x.workflowId + "': " + e.getOriginalMessage(), e);
             }
-            x.record(x.checkpoint(pos, name, CHILD_RESULT, json, Json.typeName(output), null, startedAt));
+            x.checkpoints.record(x.checkpoint(pos, name, CHILD_RESULT, json, Json.typeName(output), null, startedAt));
         }
         return child.unwrap(ended);
     }
@@ -161,7 +161,7 @@ final class Children {
     /** What a recorded {@code CHILD_RESULT} says: the child's output, or its failure or the timeout, thrown. */
     private <R> R replayObservation(StepRow row, Handle<R> child, int pos) {
         if (row.error() == null) {
-            return x.replay(row, CHILD_RESULT, row.name(), pos);
+            return x.checkpoints.replay(row, CHILD_RESULT, row.name(), pos);
         }
         ErrorInfo info = x.engine.json().readError(row.error());
         if (info.type().equals(ResultTimeoutException.class.getName())) {
@@ -197,12 +197,12 @@ final class Children {
                 } else {
                     until = Math.min(deadline, now + TimeUnit.SECONDS.toNanos(1));
                 }
-                x.writeCheckpoints();
-                x.await(wakeup, until, false);
-                x.afterWakeUp(wakeup);
+                x.checkpoints.write();
+                x.waits.await(wakeup, until, false);
+                x.waits.afterWakeUp(wakeup);
             }
         } finally {
-            x.release(wakeup);
+            x.waits.release(wakeup);
             waiting.close();
         }
     }

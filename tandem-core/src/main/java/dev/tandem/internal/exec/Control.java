@@ -29,7 +29,7 @@ public final class Control {
             throw new IllegalArgumentException("workflowId must not be null or blank");
         }
         try {
-            db.control(query, workflowId);
+            db.workflows().control(query, workflowId);
         } catch (SQLException e) {
             throw controlFailure(action, workflowId, e);
         }
@@ -44,7 +44,7 @@ public final class Control {
             throw new IllegalArgumentException("appVersion must not be blank; pass null to let any version run it");
         }
         try {
-            db.control("setWorkflowVersion", workflowId, appVersion);
+            db.workflows().control("setWorkflowVersion", workflowId, appVersion);
         } catch (SQLException e) {
             throw controlFailure("set the version of", workflowId, e);
         }
@@ -70,10 +70,10 @@ public final class Control {
             if (joined != null) {
                 // The application's transaction: the message exists if and only if it commits. Its NOTIFY, delivered
                 // at that commit, wakes the receiver; a signal now would find nothing.
-                db.control(joined, "sendMessage", workflowId, messageJson, topic, idempotencyKey);
+                db.workflows().control(joined, "sendMessage", workflowId, messageJson, topic, idempotencyKey);
                 return;
             }
-            db.control("sendMessage", workflowId, messageJson, topic, idempotencyKey);
+            db.workflows().control("sendMessage", workflowId, messageJson, topic, idempotencyKey);
         } catch (SQLException e) {
             throw controlFailure("send a message to", workflowId, e);
         } finally {
@@ -93,7 +93,7 @@ public final class Control {
             throw new IllegalArgumentException("workflowId must not be null or blank");
         }
         try {
-            db.control("cancelWorkflowTree", workflowId, includeChildren);
+            db.workflows().control("cancelWorkflowTree", workflowId, includeChildren);
         } catch (SQLException e) {
             throw controlFailure("cancel", workflowId, e);
         }
@@ -122,7 +122,7 @@ public final class Control {
             while (true) {
                 java.util.Optional<String> value;
                 try {
-                    value = db.getEvent(workflowId, key);
+                    value = db.messages().getEvent(workflowId, key);
                 } catch (SQLException e) {
                     throw new TandemException("failed to read event '" + key + "' of workflow '" + workflowId + "': "
                             + e.getMessage(), e);

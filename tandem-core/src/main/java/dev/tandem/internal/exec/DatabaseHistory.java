@@ -23,7 +23,7 @@ final class DatabaseHistory implements History {
     public Map<Integer, StepRow> load(WorkflowExecution<?, ?> x) {
         try {
             Map<Integer, StepRow> rows = new HashMap<>();
-            for (StepRow row : x.engine.db().loadSteps(x.workflowId)) {
+            for (StepRow row : x.engine.db().checkpoints().loadSteps(x.workflowId)) {
                 rows.put(row.position(), row);
             }
             return rows;
@@ -55,7 +55,7 @@ final class DatabaseHistory implements History {
             throw new ExecutionControl(ExecutionControl.Kind.STOP, e.getMessage(), e);
         } catch (Exception e) {
             if (SqlErrors.classify(e) == SqlErrors.Kind.DATA) {
-                throw x.unstorable(e, steps, finish);
+                throw x.checkpoints.unstorable(e, steps, finish);
             }
             throw x.transientFailure("write checkpoints", e);
         }
@@ -67,7 +67,7 @@ final class DatabaseHistory implements History {
         long backoff = 10;
         while (true) {
             try {
-                return x.engine.db().loadStep(x.workflowId, pos);
+                return x.engine.db().checkpoints().loadStep(x.workflowId, pos);
             } catch (Exception e) {
                 if (!SqlErrors.isConnectionError(e) || x.engine.isStopping()) {
                     throw x.transientFailure("check checkpoint #" + pos, e);

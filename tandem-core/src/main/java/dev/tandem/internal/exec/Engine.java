@@ -461,7 +461,7 @@ public final class Engine implements AutoCloseable {
 
     WorkflowRow loadWorkflow(String workflowId) {
         try {
-            return db.loadWorkflow(workflowId).orElseThrow(() -> new IllegalArgumentException(
+            return db.workflows().loadWorkflow(workflowId).orElseThrow(() -> new IllegalArgumentException(
                     "no workflow with id '" + workflowId + "' exists"));
         } catch (SQLException e) {
             throw new TandemException("failed to read workflow '" + workflowId + "': " + e.getMessage(), e);

@@ -167,12 +167,12 @@ final class Executions {
     /** Called on the execution's own thread when it stopped without recording an outcome. */
     void executionStopped(WorkflowExecution<?, ?> execution, ExecutionControl control) {
         String id = execution.workflowId();
-        if (execution.pendingStart != null && control.kind != ExecutionControl.Kind.PARK) {
+        if (execution.deferredStart.pending != null && control.kind != ExecutionControl.Kind.PARK) {
             // Workflow.run whose start was never written: nothing of it is durable, so there is nothing to replay or
             // recover; its caller is told, as a start that failed would have told it.
-            if (execution.startFailure == null) {
-                execution.startFailure = new TandemException("workflow '" + id + "' stopped before its start was"
-                        + " written (nothing of it was recorded; running it again is safe): " + control.getMessage(),
+            if (execution.deferredStart.failure == null) {
+                execution.deferredStart.failure = new TandemException("workflow '" + id + "' stopped before its start"
+                        + " was written (nothing of it was recorded; running it again is safe): " + control.getMessage(),
                         control);
             }
             drop(execution);
@@ -227,7 +227,7 @@ final class Executions {
         int inARow = execution.countTransientReplay();
         int attempts;
         try {
-            attempts = db.countAttempt(id, engine.executorId(), execution.epoch());
+            attempts = db.workflows().countAttempt(id, engine.executorId(), execution.epoch());
         } catch (SQLException e) {
             attempts = 0; // unknown: the replay's own writes will tell
         }
@@ -302,7 +302,8 @@ final class Executions {
             return;
         }
         WorkflowExecution<I, O> fresh = new WorkflowExecution<>(engine, parked.workflow(), parked.workflowId(),
-                parked.epoch(), parked.input(), true, parked.queueName(), parked.outcome(), parked.checkpoints());
+                parked.epoch(), parked.input(), true, parked.queueName(), parked.outcome(),
+                parked.checkpoints.recorded);
         fresh.continueFrom(parked);
         if (running.replace(parked.workflowId(), parked, fresh)) {
             dispatch(fresh);
@@ -314,7 +315,7 @@ final class Executions {
      */
     boolean stillOwns(String workflowId, long epoch) {
         try {
-            return db.workflowState(workflowId)
+            return db.workflows().workflowState(workflowId)
                     .map(s -> s.status().equals("RUNNING") && engine.executorId().equals(s.executorId())
                             && s.epoch() == epoch)
                     .orElse(false);
@@ -333,7 +334,7 @@ final class Executions {
         long epoch = 1; // a child's row is inserted with ownership epoch 1 (startChild)
         if (!inserted) {
             try {
-                WorkflowRow row = db.loadWorkflow(childId).orElse(null);
+                WorkflowRow row = db.workflows().loadWorkflow(childId).orElse(null);
                 inserted = row != null && row.status().equals("RUNNING")
                         && engine.executorId().equals(row.executorId())
                         && engine.incarnation().toString().equals(row.incarnation()) && !running.containsKey(childId);
@@ -364,7 +365,7 @@ final class Executions {
         long backoff = 50;
         while (!engine.isStopping()) {
             try {
-                return db.loadWorkflow(id).orElse(null);
+                return db.workflows().loadWorkflow(id).orElse(null);
             } catch (SQLException e) {
                 try {
                     TimeUnit.MILLISECONDS.sleep(backoff);

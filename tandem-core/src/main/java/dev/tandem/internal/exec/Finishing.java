@@ -77,7 +77,7 @@ final class Finishing {
      * workflow ends ERROR saying so, without the rows it refused; replaying it would only fail the same way, in a loop.
      */
     private static void recordUnstorable(WorkflowExecution<?, ?> x, ExecutionControl control) {
-        x.unwritten.clear();
+        x.checkpoints.unwritten.clear();
         String message = control.getMessage();
         WorkflowExecution.log.error(message);
         String json = x.engine.json().error(TandemException.class.getName(), message, null);
@@ -106,8 +106,8 @@ final class Finishing {
     }
 
     private static void finish(WorkflowExecution<?, ?> x, FinishRow row, Outcome result) {
-        if (x.commit(x.unwritten, row)) {
-            x.unwritten.clear();
+        if (x.checkpoints.commit(x.checkpoints.unwritten, row)) {
+            x.checkpoints.unwritten.clear();
             x.outcome().complete(result);
             x.engine.executions().executionFinished(x);
         } else {

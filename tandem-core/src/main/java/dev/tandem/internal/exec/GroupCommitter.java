@@ -1,11 +1,11 @@
 package dev.tandem.internal.exec;
 
+import dev.tandem.internal.db.CheckpointStore.GroupCommitResult;
 import dev.tandem.internal.db.Rows.FinishRow;
 import dev.tandem.internal.db.Rows.StartRow;
 import dev.tandem.internal.db.Rows.StepRow;
 import dev.tandem.internal.db.SqlErrors;
 import dev.tandem.internal.db.SystemDatabase;
-import dev.tandem.internal.db.SystemDatabase.GroupCommitResult;
 import dev.tandem.internal.observe.Telemetry;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -285,7 +285,7 @@ final class GroupCommitter {
         for (Write w : batch) {
             w.sent = true;
         }
-        GroupCommitResult result = db.groupCommit(c, executorId, incarnation, starts, steps, finishes);
+        GroupCommitResult result = db.checkpoints().groupCommit(c, executorId, incarnation, starts, steps, finishes);
         telemetry.groupCommit(batch.size());
         return result;
     }
@@ -332,7 +332,7 @@ final class GroupCommitter {
                 }
                 GroupCommitResult result;
                 try {
-                    result = db.groupCommit(c, executorId, incarnation,
+                    result = db.checkpoints().groupCommit(c, executorId, incarnation,
                             write.start == null ? List.of() : List.of(write.start), write.steps,
                             write.finish == null ? List.of() : List.of(write.finish));
                 } finally {

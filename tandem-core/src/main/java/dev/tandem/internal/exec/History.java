@@ -9,8 +9,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Where an execution's recorded checkpoints come from and where its new ones go: the seam between the replay of a
- * history (positions, the non-determinism check, recorded outputs given back: {@link WorkflowExecution}, {@link Steps},
- * {@link Primitives}, {@link Children}, {@link Patches}) and what lies beyond it.
+ * history (positions, the non-determinism check, recorded outputs given back: {@link WorkflowExecution},
+ * {@link Checkpoints}, {@link Steps}, {@link Primitives}, {@link Children}, {@link Patches}) and what lies beyond it.
  *
  * <ul>
  *   <li>{@link DatabaseHistory}, the engine's: checkpoints are read from {@code tandem.steps} and new ones written

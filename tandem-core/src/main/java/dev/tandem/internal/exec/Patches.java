@@ -29,10 +29,11 @@ final class Patches {
 
     boolean patched(String changeId) {
         validate("patched", changeId);
-        StepRow next = x.recorded.get(x.position + 1);
+        StepRow next = x.checkpoints.recorded.get(x.position + 1);
         if (next == null) {
             int pos = x.begin("patch", changeId, this, this);
-            x.record(x.checkpoint(pos, changeId, PATCH, "true", "java.lang.Boolean", null, x.engine.clock().now()));
+            x.checkpoints.record(x.checkpoint(pos, changeId, PATCH, "true", "java.lang.Boolean", null,
+                    x.engine.clock().now()));
             return true;
         }
         if (isThisPatch(next, changeId)) {
@@ -49,7 +50,7 @@ final class Patches {
      */
     void deprecatePatch(String changeId) {
         validate("deprecatePatch", changeId);
-        StepRow next = x.recorded.get(x.position + 1);
+        StepRow next = x.checkpoints.recorded.get(x.position + 1);
         if (next != null && isThisPatch(next, changeId)) {
             x.begin("patch", changeId, this, this);
         }

@@ -9,9 +9,9 @@ import static dev.tandem.internal.exec.CheckpointKinds.WRITE_STREAM;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.tandem.TandemException;
 import dev.tandem.TransactionOptions;
+import dev.tandem.internal.db.MessageStore.Taken;
 import dev.tandem.internal.db.Rows.StepRow;
 import dev.tandem.internal.db.SqlErrors;
-import dev.tandem.internal.db.SystemDatabase.Taken;
 import dev.tandem.internal.exec.ExecutionControl.Kind;
 import dev.tandem.internal.exec.Waiters.Wakeup;
 import dev.tandem.internal.observe.Telemetry;
@@ -86,13 +86,13 @@ final class Primitives {
         String json = encodeValue("value of event '" + key + "'", value);
         String name = "setEvent:" + key;
         int pos = x.begin("setEvent", name, this, this);
-        StepRow previous = x.recorded.get(pos);
+        StepRow previous = x.checkpoints.recorded.get(pos);
         if (previous != null) {
-            x.replay(previous, SET_EVENT, name, pos);
+            x.checkpoints.replay(previous, SET_EVENT, name, pos);
             return;
         }
         x.transactional(SET_EVENT, name, pos, TransactionOptions.defaults(), conn -> {
-            x.engine.db().setEvent(conn, x.workflowId, pos, key, json);
+            x.engine.db().messages().setEvent(conn, x.workflowId, pos, key, json);
             return null;
         });
         x.engine.waiters().signal(x.workflowId, Waiters.EVENT);
@@ -132,26 +132,26 @@ final class Primitives {
                     waiting = x.engine.telemetry().await("sleep", x.name(), x.workflowId, pos, SLEEP);
                 }
                 long due = System.nanoTime() + left; // before the write, which would otherwise make it late
-                x.writeCheckpoints(); // the wake-up time is durable before the wait: a recovery sleeps what is left
-                x.await(wakeup, due, true);
-                x.afterWakeUp(wakeup);
+                x.checkpoints.write(); // the wake-up time is durable before the wait: a recovery sleeps what is left
+                x.waits.await(wakeup, due, true);
+                x.waits.afterWakeUp(wakeup);
             }
         } finally {
-            x.release(wakeup);
+            x.waits.release(wakeup);
             waiting.close();
         }
     }
 
     /** The wake-up time recorded at {@code pos}, or a new one, recorded now (durable with the next write). */
     private Instant wakeUpTime(int pos, String name, Supplier<Instant> fresh) {
-        StepRow previous = x.recorded.get(pos);
+        StepRow previous = x.checkpoints.recorded.get(pos);
         if (previous != null) {
-            x.checkRecorded(previous, SLEEP, name, pos);
+            x.checkpoints.checkRecorded(previous, SLEEP, name, pos);
             return Instant.ofEpochMilli(Long.parseLong(Objects.requireNonNull(previous.output())));
         }
         Instant wakeAt = fresh.get();
-        x.record(x.checkpoint(pos, name, SLEEP, Long.toString(wakeAt.toEpochMilli()), "java.lang.Long", null,
-                x.engine.clock().now()));
+        x.checkpoints.record(x.checkpoint(pos, name, SLEEP, Long.toString(wakeAt.toEpochMilli()), "java.lang.Long",
+                null, x.engine.clock().now()));
         return wakeAt;
     }
 
@@ -171,9 +171,9 @@ final class Primitives {
         int deadlinePos = x.begin("recv", name, this, this);
         Instant deadline = wakeUpTime(deadlinePos, name, () -> x.engine.clock().now().plus(timeout));
         int pos = x.begin("recv", name, this, this);
-        StepRow previous = x.recorded.get(pos);
+        StepRow previous = x.checkpoints.recorded.get(pos);
         if (previous != null) {
-            x.checkRecorded(previous, RECV, name, pos);
+            x.checkpoints.checkRecorded(previous, RECV, name, pos);
             return decodeMessage(previous.output(), type, name, pos);
         }
         Instant startedAt = x.engine.clock().now();
@@ -190,24 +190,25 @@ final class Primitives {
                 if (taken.heldElsewhere() && left > 0) {
                     // A message is there, locked by another transaction (a zombie execution of this workflow whose
                     // take the fence will roll back): look again soon; its rollback sends no notification.
-                    x.writeCheckpoints(); // the deadline is durable before any wait
-                    x.block(wakeup, System.nanoTime() + Math.min(left, TimeUnit.MILLISECONDS.toNanos(heldBackoffMillis)));
+                    x.checkpoints.write(); // the deadline is durable before any wait
+                    x.waits.block(wakeup,
+                            System.nanoTime() + Math.min(left, TimeUnit.MILLISECONDS.toNanos(heldBackoffMillis)));
                     heldBackoffMillis = Math.min(heldBackoffMillis * 2, 500);
-                    x.afterWakeUp(wakeup);
+                    x.waits.afterWakeUp(wakeup);
                     continue;
                 }
                 heldBackoffMillis = 5;
                 if (left <= 0) {
-                    x.record(x.checkpoint(pos, name, RECV, "null", null, null, startedAt));
+                    x.checkpoints.record(x.checkpoint(pos, name, RECV, "null", null, null, startedAt));
                     return null;
                 }
                 long due = System.nanoTime() + left;
-                x.writeCheckpoints(); // the deadline is durable before the wait
-                x.await(wakeup, due, false);
-                x.afterWakeUp(wakeup);
+                x.checkpoints.write(); // the deadline is durable before the wait
+                x.waits.await(wakeup, due, false);
+                x.waits.afterWakeUp(wakeup);
             }
         } finally {
-            x.release(wakeup);
+            x.waits.release(wakeup);
             waiting.close();
         }
     }
@@ -220,12 +221,15 @@ final class Primitives {
         long backoff = 10;
         while (true) {
             try {
-                List<StepRow> rows = new ArrayList<>(x.unwritten); // earlier checkpoints commit with this one
+                // Earlier checkpoints commit with this one.
+                List<StepRow> rows = new ArrayList<>(x.checkpoints.unwritten);
                 rows.add(x.checkpoint(pos, name, RECV, null, type.getName(), null, startedAt));
-                Taken taken = x.engine.db().takeMessage(x.workflowId, topic, rows, pos, x.engine.executorId(), x.epoch);
+                Taken taken = x.engine.db().messages().takeMessage(x.workflowId, topic, rows, pos,
+                        x.engine.executorId(), x.epoch);
                 if (taken.message() != null) {
-                    x.unwritten.clear();
-                    x.recorded.put(pos, x.checkpoint(pos, name, RECV, taken.message(), type.getName(), null, startedAt));
+                    x.checkpoints.unwritten.clear();
+                    x.checkpoints.recorded.put(pos, x.checkpoint(pos, name, RECV, taken.message(), type.getName(), null,
+                            startedAt));
                 }
                 return taken;
             } catch (Exception e) {
@@ -235,7 +239,7 @@ final class Primitives {
                             + " or replayed elsewhere while receiving (#" + pos + "); the message stays queued", e);
                 }
                 if (failure == SqlErrors.Kind.DATA) {
-                    throw x.unstorable(e);
+                    throw x.checkpoints.unstorable(e);
                 }
                 if (failure != SqlErrors.Kind.CONNECTION) {
                     throw x.transientFailure("receive a message (#" + pos + ")", e);
@@ -246,7 +250,7 @@ final class Primitives {
                 // The commit may or may not have happened: the checkpoint says which.
                 x.pause(backoff);
                 backoff = Math.min(backoff * 2, 2000);
-                Optional<StepRow> found = x.committedCheckpoint(pos);
+                Optional<StepRow> found = x.checkpoints.committedCheckpoint(pos);
                 if (found.isPresent()) {
                     return new Taken(found.get().output(), false);
                 }
@@ -275,14 +279,15 @@ final class Primitives {
         String json = encodeValue("message to workflow '" + destinationId + "'", message);
         String name = topic.isEmpty() ? "send" : "send:" + topic;
         int pos = x.begin("send", name, this, this);
-        StepRow previous = x.recorded.get(pos);
+        StepRow previous = x.checkpoints.recorded.get(pos);
         if (previous != null) {
-            x.replay(previous, SEND, name, pos);
+            x.checkpoints.replay(previous, SEND, name, pos);
             return;
         }
         String idempotencyKey = x.workflowId + ":" + pos; // a replay that re-sends is a no-op
         x.transactional(SEND, name, pos, TransactionOptions.defaults(), conn -> {
-            x.engine.db().sendMessage(conn, destinationId, json, topic.isEmpty() ? null : topic, idempotencyKey);
+            x.engine.db().messages().sendMessage(conn, destinationId, json, topic.isEmpty() ? null : topic,
+                    idempotencyKey);
             return null;
         });
         x.engine.waiters().signal(destinationId, Waiters.MESSAGE); // a receiver here need not wait for the NOTIFY
@@ -295,12 +300,12 @@ final class Primitives {
         }
         String name = (close ? "closeStream:" : "writeStream:") + key;
         int pos = x.begin("writeStream", name, this, this);
-        StepRow previous = x.recorded.get(pos);
+        StepRow previous = x.checkpoints.recorded.get(pos);
         if (previous != null) {
-            x.replay(previous, WRITE_STREAM, name, pos);
+            x.checkpoints.replay(previous, WRITE_STREAM, name, pos);
         } else {
             x.transactional(WRITE_STREAM, name, pos, TransactionOptions.defaults(), conn -> {
-                x.engine.db().writeStream(conn, x.workflowId, key, pos, json, close);
+                x.engine.db().messages().writeStream(conn, x.workflowId, key, pos, json, close);
                 return null;
             });
             x.engine.waiters().signal(x.workflowId, Waiters.STREAM);

@@ -76,7 +76,7 @@ public final class Replays {
         if (stoppedBy != null) {
             thrown = stoppedBy;
         }
-        StepRow unconsumed = firstAfter(x.recorded, x.position);
+        StepRow unconsumed = firstAfter(x.checkpoints.recorded, x.position);
         if (thrown == null) {
             if (unconsumed != null) {
                 return new Replayed(recorded.workflowId(), recorded.name(), recorded.status(),

@@ -82,7 +82,7 @@ public final class Starting {
                 // One read, so that running an id that exists runs nothing of it again (not even its plain steps);
                 // an id generated here is new.
                 inserted = options.workflowId() == null || !exists(execution, id);
-                execution.pendingStart = inserted ? start : null;
+                execution.deferredStart.pending = inserted ? start : null;
             } else {
                 inserted = insert(execution, start);
             }
@@ -95,10 +95,10 @@ public final class Starting {
         if (inserted && deferred) {
             engine.telemetry().workflowStarted(name, null);
             engine.instrumentation().run(execution);
-            if (execution.startFailure != null) {
-                throw execution.startFailure;
+            if (execution.deferredStart.failure != null) {
+                throw execution.deferredStart.failure;
             }
-            if (!execution.startConflict) {
+            if (!execution.deferredStart.conflict) {
                 return new Handle<>(engine, id, execution.outcome());
             }
             // Another start of this id committed first: like a start that found the id, below.
@@ -142,7 +142,7 @@ public final class Starting {
     /** Whether the workflow id exists (a deferred start reads before it runs anything). */
     private boolean exists(WorkflowExecution<?, ?> execution, String id) {
         try {
-            return db.loadWorkflow(id).isPresent();
+            return db.workflows().loadWorkflow(id).isPresent();
         } catch (SQLException e) {
             executions.drop(execution);
             throw new TandemException("failed to start workflow '" + id + "': " + e.getMessage(), e);
@@ -275,7 +275,7 @@ public final class Starting {
     private WorkflowConflictException enqueueConflict(String name, @Nullable String id, SQLException e) {
         if (id != null) {
             try {
-                WorkflowRow row = db.loadWorkflow(id).orElse(null);
+                WorkflowRow row = db.workflows().loadWorkflow(id).orElse(null);
                 if (row != null && !row.name().equals(name)) {
                     return new WorkflowConflictException("workflow id '" + id + "' is already used by an execution"
                             + " of '" + row.name() + "', not '" + name + "'; workflow ids must be unique across"

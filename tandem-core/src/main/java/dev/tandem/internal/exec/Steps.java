@@ -12,6 +12,7 @@ import dev.tandem.StepOptions;
 import dev.tandem.TransactionFunction;
 import dev.tandem.TransactionOptions;
 import dev.tandem.TransactionRunner;
+import dev.tandem.internal.db.CheckpointStore;
 import dev.tandem.internal.db.GuardedConnection;
 import dev.tandem.internal.db.Json;
 import dev.tandem.internal.db.Rows.StartRow;
@@ -45,11 +46,11 @@ final class Steps {
 
     <T extends @Nullable Object> T step(String name, StepOptions options, StepFunction<T> fn) {
         int pos = x.begin("step", name, options, fn);
-        StepRow previous = x.recorded.get(pos);
+        StepRow previous = x.checkpoints.recorded.get(pos);
         if (previous != null) {
-            return x.replay(previous, STEP, name, pos);
+            return x.checkpoints.replay(previous, STEP, name, pos);
         }
-        x.writeCheckpoints(); // the previous step's checkpoint is durable before this step's effects begin
+        x.checkpoints.write(); // the previous step's checkpoint is durable before this step's effects begin
         Instant startedAt = x.engine.clock().now();
         Telemetry.Observation observed = x.engine.telemetry().step(x.name(), x.workflowId, pos, STEP, name);
         x.inStep = true;
@@ -74,7 +75,7 @@ final class Steps {
                     throw stepFailed(STEP, name, pos, startedAt, e);
                 }
                 String json = encodeOutput(STEP, name, pos, startedAt, output);
-                x.record(x.checkpoint(pos, name, STEP, json, Json.typeName(output), null, startedAt));
+                x.checkpoints.record(x.checkpoint(pos, name, STEP, json, Json.typeName(output), null, startedAt));
                 return output;
             }
         } catch (StepFailedException e) {
@@ -89,9 +90,9 @@ final class Steps {
     <T extends @Nullable Object> T transaction(String name, TransactionOptions options,
             TransactionFunction<T> fn) {
         int pos = x.begin("transaction", name, options, fn);
-        StepRow previous = x.recorded.get(pos);
+        StepRow previous = x.checkpoints.recorded.get(pos);
         if (previous != null) {
-            return x.replay(previous, TRANSACTION, name, pos);
+            return x.checkpoints.replay(previous, TRANSACTION, name, pos);
         }
         return transactional(TRANSACTION, name, pos, options, fn);
     }
@@ -113,34 +114,35 @@ final class Steps {
                     // The application's runner (e.g. its Spring transaction manager) commits a transactional step's
                     // transaction; the engine's primitives, and every step without a runner, commit their own.
                     TransactionRunner runner = kind.equals(TRANSACTION) ? x.engine.hooks().transactionRunner() : null;
-                    StartRow start = x.pendingStart; // Workflow.run: the start commits with this step
+                    StartRow start = x.deferredStart.pending; // Workflow.run: the start commits with this step
                     SystemDatabase.TransactionBody<T> body = conn -> {
                         T output = fn.run(GuardedConnection.wrap(conn, () -> describe(kind) + " '" + name + "' (#"
                                 + pos + ") of workflow '" + x.workflowId + "'"));
                         String json = encodeOutput(kind, name, pos, startedAt, output);
-                        List<StepRow> rows = new ArrayList<>(x.unwritten); // earlier checkpoints commit with this one
+                        // Earlier checkpoints commit with this one.
+                        List<StepRow> rows = new ArrayList<>(x.checkpoints.unwritten);
                         committed[0] = x.checkpoint(pos, name, kind, json, Json.typeName(output), null, startedAt);
                         rows.add(committed[0]);
-                        SystemDatabase db = x.engine.db();
+                        CheckpointStore store = x.engine.db().checkpoints();
                         if (start != null && runner == null) {
-                            db.insertStartAndCheckpointsAndCommit(conn, x.engine.executorId(), x.engine.incarnation(),
-                                    start, rows);
+                            store.insertStartAndCheckpointsAndCommit(conn, x.engine.executorId(),
+                                    x.engine.incarnation(), start, rows);
                         } else if (start != null) {
-                            db.insertStartAndCheckpoints(conn, x.engine.executorId(), x.engine.incarnation(), start,
+                            store.insertStartAndCheckpoints(conn, x.engine.executorId(), x.engine.incarnation(), start,
                                     rows);
                         } else if (runner == null) {
-                            db.insertTransactionCheckpointsAndCommit(conn, x.engine.executorId(), rows);
+                            store.insertTransactionCheckpointsAndCommit(conn, x.engine.executorId(), rows);
                         } else {
-                            db.insertTransactionCheckpoints(conn, x.engine.executorId(), rows);
+                            store.insertTransactionCheckpoints(conn, x.engine.executorId(), rows);
                         }
                         return output;
                     };
                     T result = runner == null
                             ? x.engine.db().inTransaction(options.isolation(), body)
                             : runner.inTransaction(options.isolation(), body::run);
-                    x.started();
-                    x.unwritten.clear();
-                    x.recorded.put(pos, committed[0]);
+                    x.deferredStart.writtenWithStep();
+                    x.checkpoints.unwritten.clear();
+                    x.checkpoints.recorded.put(pos, committed[0]);
                     x.engine.telemetry().transactionCommitted();
                     return result;
                 } catch (ExecutionControl e) {
@@ -152,10 +154,10 @@ final class Steps {
                     Thread.currentThread().interrupt();
                     throw new ExecutionControl(Kind.STOP, "interrupted in transaction '" + name + "'", e);
                 } catch (Exception e) {
-                    if (x.pendingStart != null && SqlErrors.isStartConflict(e)) {
+                    if (x.deferredStart.pending != null && SqlErrors.isStartConflict(e)) {
                         // Workflow.run: another start of this id committed first; this one rolled back with its step.
-                        x.startConflict = true;
-                        x.pendingStart = null;
+                        x.deferredStart.conflict = true;
+                        x.deferredStart.pending = null;
                         throw x.halt(new ExecutionControl(Kind.ABANDON, "workflow '" + x.workflowId + "' was started"
                                 + " elsewhere first; transaction '" + name + "' (#" + pos + ") rolled back", e));
                     }
@@ -178,9 +180,9 @@ final class Steps {
                                 + "committed", name, pos, x.workflowId);
                         x.pause(unavailableBackoff);
                         unavailableBackoff = Math.min(unavailableBackoff * 2, 2000);
-                        Optional<StepRow> committed = x.committedCheckpoint(pos);
+                        Optional<StepRow> committed = x.checkpoints.committedCheckpoint(pos);
                         if (committed.isPresent()) {
-                            return x.replay(committed.get(), kind, name, pos);
+                            return x.checkpoints.replay(committed.get(), kind, name, pos);
                         }
                         continue; // it rolled back: run it again; does not count as an attempt
                     }
@@ -221,7 +223,7 @@ final class Steps {
      */
     private StepFailedException stepFailed(String kind, String name, int pos, Instant startedAt, Throwable error) {
         String json = x.engine.json().error(error);
-        x.record(x.checkpoint(pos, name, kind, null, null, json, startedAt));
+        x.checkpoints.record(x.checkpoint(pos, name, kind, null, null, json, startedAt));
         return new StepFailedException(x.workflowId, name, pos, error.getClass().getName(), error.getMessage(), error);
     }
 }

@@ -2,8 +2,8 @@ package dev.tandem.internal.exec;
 
 import dev.tandem.TandemException;
 import dev.tandem.WorkflowStatus;
-import dev.tandem.internal.db.SystemDatabase.StreamRow;
-import dev.tandem.internal.db.SystemDatabase.WorkflowState;
+import dev.tandem.internal.db.MessageStore.StreamRow;
+import dev.tandem.internal.db.WorkflowStore.WorkflowState;
 import java.sql.SQLException;
 import java.util.ArrayDeque;
 import java.util.Iterator;
@@ -79,7 +79,7 @@ final class StreamReader<T> implements Iterator<T>, AutoCloseable {
     private int fetch() {
         List<StreamRow> rows;
         try {
-            rows = engine.db().readStream(workflowId, key, lastPosition, BATCH);
+            rows = engine.db().messages().readStream(workflowId, key, lastPosition, BATCH);
         } catch (SQLException e) {
             throw new TandemException("failed to read stream '" + key + "' of workflow '" + workflowId + "': "
                     + e.getMessage(), e);
@@ -99,7 +99,7 @@ final class StreamReader<T> implements Iterator<T>, AutoCloseable {
 
     private boolean workflowEnded() {
         try {
-            Optional<WorkflowState> state = engine.db().workflowState(workflowId);
+            Optional<WorkflowState> state = engine.db().workflows().workflowState(workflowId);
             return state.isEmpty() || WorkflowStatus.valueOf(state.get().status()).isFinal();
         } catch (SQLException e) {
             throw new TandemException("failed to read the status of workflow '" + workflowId + "': " + e.getMessage(),

@@ -1,34 +1,21 @@
 package dev.tandem.internal.exec;
 
-import static dev.tandem.internal.exec.CheckpointKinds.describe;
-
-import com.fasterxml.jackson.core.JsonProcessingException;
-import dev.tandem.NonDeterministicWorkflowException;
-import dev.tandem.StepFailedException;
 import dev.tandem.StepFunction;
 import dev.tandem.StartOptions;
 import dev.tandem.StepOptions;
-import dev.tandem.TandemException;
 import dev.tandem.TransactionFunction;
 import dev.tandem.TransactionOptions;
 import dev.tandem.Workflow;
 import dev.tandem.WorkflowContext;
 import dev.tandem.WorkflowHandle;
-import dev.tandem.internal.db.Json.ErrorInfo;
-import dev.tandem.internal.db.Rows.FinishRow;
-import dev.tandem.internal.db.Rows.StartRow;
 import dev.tandem.internal.db.Rows.StepRow;
 import dev.tandem.internal.exec.ExecutionControl.Kind;
-import dev.tandem.internal.exec.Waiters.Wakeup;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
@@ -36,18 +23,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One run of one workflow on this executor, and the {@link WorkflowContext} its code sees.
- *
- * <p>The checkpoint of a plain step is held in memory until the execution next does something with effects outside
- * its own memory, and written then: before the next step's body runs (through the group committer), inside the
- * transaction of a transactional step (in its commit), or with the final status (in the same commit). Code between
- * steps is deterministic by contract, so this is the same as writing at once, minus a commit per step: the payments
- * workflow (step, transactional step, step) costs one commit of its own plus two shared group commits.
+ * One run of one workflow on this executor, and the {@link WorkflowContext} its code sees. Its checkpoints, and when
+ * they are written: {@link Checkpoints}.
  */
 final class WorkflowExecution<I, O> implements WorkflowContext {
     static final Logger log = LoggerFactory.getLogger(WorkflowExecution.class);
-    /** On platform threads a wait for a message blocks this long before it parks (most replies come sooner). */
-    private static final long BLOCK_BEFORE_PARKING_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
     final Engine engine;
     final RegisteredWorkflow<I, O> workflow;
@@ -66,10 +46,9 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     private final Children children = new Children(this);
     private final Steps steps = new Steps(this);
     private final Patches patches = new Patches(this);
+    final Waits waits = new Waits(this);
 
-    /** Checkpoints by position: the recorded ones, and those this run made (written or not). */
-    Map<Integer, StepRow> recorded = new HashMap<>();
-    final List<StepRow> unwritten = new ArrayList<>(); // checkpoints not yet sent to the database
+    final Checkpoints checkpoints = new Checkpoints(this);
     final Set<String> closedStreams = new HashSet<>();
     int position;
     boolean inStep;
@@ -88,17 +67,8 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     Map<String, Long> childWaitDeadlines = new HashMap<>();
     /** For telemetry: its trace context, attempt and first start here; kept across replays. */
     Origin origin = Origin.NONE;
-    /**
-     * The start of a workflow run on the caller's thread ({@code Workflow.run}) that is not written yet: it commits
-     * with the first transactional step, or alone before any other write or durable call ({@link #ensureStarted}).
-     * Plain steps before that run first, which is what {@code run} allows: it returns only at the workflow's end, so
-     * nobody can rely on the row before the first effect that must be exactly once.
-     */
-    @Nullable StartRow pendingStart;
-    /** A deferred start found its id taken (by a start that committed first): the caller looks at that one. */
-    boolean startConflict;
-    /** A deferred start failed: the caller gets this, as {@code start} would have thrown it. */
-    @Nullable RuntimeException startFailure;
+    /** Its start, if {@code Workflow.run} deferred it until the first write. */
+    final DeferredStart deferredStart = new DeferredStart(this);
 
     WorkflowExecution(Engine engine, RegisteredWorkflow<I, O> workflow, String workflowId, long epoch, I input,
             boolean recovered, @Nullable String queueName, CompletableFuture<Outcome> outcome) {
@@ -127,11 +97,6 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         this.outcome = outcome;
         this.preloaded = preloaded;
         this.history = history;
-    }
-
-    /** Every checkpoint this execution knows; complete and durable once it has parked. */
-    Map<Integer, StepRow> checkpoints() {
-        return recorded;
     }
 
     RegisteredWorkflow<I, O> workflow() {
@@ -194,9 +159,9 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     O runFunction() throws Exception {
         thread = Thread.currentThread();
         if (preloaded != null) {
-            recorded = new HashMap<>(preloaded);
+            checkpoints.recorded = new HashMap<>(preloaded);
         } else if (recovered) {
-            recorded = history.load(this);
+            checkpoints.recorded = history.load(this);
         }
         O output = workflow.function().run(this, input);
         if (halted != null) {
@@ -217,6 +182,22 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     ExecutionControl halt(ExecutionControl control) {
         halted = control;
         return control;
+    }
+
+    /** Whether it parked: it stopped, to be replayed at a signal or a deadline. */
+    boolean parked() {
+        return halted != null && halted.kind == Kind.PARK;
+    }
+
+    /** Fails the execution for good (non-determinism), which sticks even if the workflow catches it; returns it. */
+    RuntimeException failForGood(RuntimeException e) {
+        fatal = e;
+        return e;
+    }
+
+    /** A write went through: a later transient failure starts its backoff from the beginning. */
+    void resetTransientReplays() {
+        transientReplays = 0;
     }
 
     // ---- WorkflowContext ----
@@ -342,55 +323,6 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
     }
 
     /**
-     * Waits for a signal on {@code wakeup} or until {@code deadlineNanos}. A virtual thread, or a short wait, blocks;
-     * otherwise the execution parks: its thread unwinds, and it is replayed from its checkpoints (kept in memory, all
-     * durable by now) at the signal or the deadline. A wait for a message blocks a moment first, as replies often
-     * come at once.
-     */
-    void await(Wakeup wakeup, long deadlineNanos, boolean parkAtOnce) {
-        long left = deadlineNanos - System.nanoTime();
-        if (engine.parksWaits() && left > BLOCK_BEFORE_PARKING_NANOS) {
-            if (!parkAtOnce && block(wakeup, System.nanoTime() + BLOCK_BEFORE_PARKING_NANOS)) {
-                return;
-            }
-            writeCheckpoints();
-            if (wakeup.park(deadlineNanos, () -> engine.executions().resumeParked(this, wakeup.cancelled()))) {
-                halted = new ExecutionControl(Kind.PARK, "workflow '" + workflowId + "' is parked until it is due");
-                throw halted;
-            }
-            return; // signalled meanwhile
-        }
-        block(wakeup, deadlineNanos);
-    }
-
-    boolean block(Wakeup wakeup, long deadlineNanos) {
-        try {
-            return wakeup.await(deadlineNanos);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ExecutionControl(Kind.STOP, "interrupted while waiting", e);
-        }
-    }
-
-    /** After a wait: stops if the engine stops, or if the workflow was cancelled (or taken over) meanwhile. */
-    void afterWakeUp(Wakeup wakeup) {
-        if (engine.isStopping()) {
-            throw new ExecutionControl(Kind.STOP, "engine stopping");
-        }
-        if (wakeup.cancelled() && !engine.executions().stillOwns(workflowId, epoch)) {
-            throw new ExecutionControl(Kind.ABANDON, "workflow '" + workflowId + "' was cancelled while it waited");
-        }
-        wakeup.reset();
-    }
-
-    /** Unregisters a wait, unless the execution parked on it (then its signal replays the execution). */
-    void release(Wakeup wakeup) {
-        if (halted == null || halted.kind != Kind.PARK) {
-            wakeup.unregister();
-        }
-    }
-
-    /**
      * Checks that the context may be used now and takes the next position; where nothing is recorded, the history
      * decides whether the call may go on (live) or not (the end of a replayed history).
      */
@@ -399,44 +331,14 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         if (options == null || fn == null) {
             throw new IllegalArgumentException(what + " '" + name + "' needs non-null options and function");
         }
-        if (pendingStart != null && !what.equals("step") && !what.equals("transaction")) {
-            ensureStarted(); // a durable call, a wait or a child: the workflow's row must exist first
+        if (deferredStart.pending != null && !what.equals("step") && !what.equals("transaction")) {
+            deferredStart.ensureWritten(); // a durable call, a wait or a child: the workflow's row must exist first
         }
         int pos = ++position;
-        if (!recorded.containsKey(pos)) {
+        if (!checkpoints.recorded.containsKey(pos)) {
             history.beyondRecorded(this, pos, what, name);
         }
         return pos;
-    }
-
-    /**
-     * Writes a deferred start through the group committer and waits until it is durable; if the id was taken
-     * meanwhile, or the write failed, the execution stops (the caller of {@code run} then looks at what exists, or
-     * gets the failure).
-     */
-    void ensureStarted() {
-        StartRow start = pendingStart;
-        if (start == null) {
-            return;
-        }
-        boolean inserted;
-        try {
-            inserted = engine.starting().insertStart(start);
-        } catch (RuntimeException e) {
-            startFailure = e;
-            throw halt(new ExecutionControl(Kind.ABANDON, "the start of workflow '" + workflowId + "' failed", e));
-        }
-        pendingStart = null;
-        if (!inserted) {
-            startConflict = true;
-            throw halt(new ExecutionControl(Kind.ABANDON, "workflow '" + workflowId + "' was started elsewhere"
-                    + " first"));
-        }
-    }
-
-    /** A deferred start was written with the first transactional step. */
-    void started() {
-        pendingStart = null;
     }
 
     /** Checks that the context may be used now, by this thread, outside a step, with a name. */
@@ -466,99 +368,10 @@ final class WorkflowExecution<I, O> implements WorkflowContext {
         }
     }
 
-    /** Fails the workflow for good if the checkpoint at {@code pos} is not of the call this run makes there. */
-    void checkRecorded(StepRow row, String kind, String name, int pos) {
-        if (!row.name().equals(name) || !row.kind().equals(kind)) {
-            fatal = new NonDeterministicWorkflowException("workflow '" + workflowId + "' (" + workflow.name()
-                    + ") is not deterministic: position #" + pos + " is recorded as " + describe(row.kind())
-                    + " '" + row.name() + "' but this run asked for " + describe(kind) + " '" + name
-                    + "'; workflow code must call the same steps in the same order on every run (to change it"
-                    + " safely, see ctx.patched)", pos, row.kind(), row.name(), kind, name);
-            throw fatal;
-        }
-    }
-
-    @SuppressWarnings("unchecked")
-    <T extends @Nullable Object> T replay(StepRow row, String kind, String name, int pos) {
-        checkRecorded(row, kind, name, pos);
-        if (row.error() != null) {
-            ErrorInfo info = engine.json().readError(row.error());
-            throw new StepFailedException(workflowId, name, pos, info.type(), info.message(), null);
-        }
-        try {
-            return (T) engine.json().read(row.output(), row.outputType(), engine.classLoader());
-        } catch (JsonProcessingException | ClassNotFoundException | LinkageError e) {
-            throw new TandemException("cannot rebuild the recorded output of " + describe(kind) + " '" + name
-                    + "' (#" + pos + ") of workflow '" + workflowId + "' as " + row.outputType() + ": "
-                    + e.getMessage(), e);
-        }
-    }
-
     /** A checkpoint of this execution, to be written under its ownership epoch. */
     StepRow checkpoint(int pos, String name, String kind, @Nullable String output,
             @Nullable String outputType, @Nullable String error, Instant startedAt) {
         return new StepRow(workflowId, pos, name, kind, output, outputType, error, startedAt, epoch);
-    }
-
-    /** A new checkpoint, held in memory until the next write. */
-    void record(StepRow row) {
-        unwritten.add(row);
-        recorded.put(row.position(), row);
-    }
-
-    /** Writes the checkpoints held in memory through the group committer and waits until they are durable. */
-    void writeCheckpoints() {
-        if (unwritten.isEmpty()) {
-            return;
-        }
-        if (!commit(unwritten, null)) {
-            // Not ours to write any more, or a position was taken: only the database knows which.
-            throw new ExecutionControl(Kind.RESTART, "checkpoints of workflow '" + workflowId
-                    + "' were not recorded; checking ownership and replaying");
-        }
-        unwritten.clear();
-    }
-
-    /** Writes through the history (the group committer); true if everything was recorded. */
-    boolean commit(List<StepRow> steps, @Nullable FinishRow finish) {
-        ensureStarted();
-        boolean recorded = history.write(this, steps, finish);
-        if (recorded) {
-            transientReplays = 0; // the failure has passed: a later one starts its backoff from the beginning
-        }
-        return recorded;
-    }
-
-    /** PostgreSQL refused a value of this execution's write: the workflow ends ERROR (see recordUnstorable). */
-    ExecutionControl unstorable(Throwable cause, List<StepRow> steps, @Nullable FinishRow finish) {
-        List<String> what = new ArrayList<>();
-        for (StepRow row : steps) {
-            what.add("the checkpoint of " + describe(row.kind()) + " '" + row.name() + "' (#" + row.position() + ")");
-        }
-        if (finish != null) {
-            what.add(finish.output() != null ? "the workflow's output" : "its final status");
-        }
-        return new ExecutionControl(Kind.UNSTORABLE, "workflow '" + workflowId + "' (" + workflow.name() + ") ended"
-                + " because PostgreSQL cannot store " + String.join(" or ", what) + ": " + cause.getMessage()
-                + "; return values PostgreSQL's jsonb can store", cause);
-    }
-
-    ExecutionControl unstorable(Throwable cause) {
-        return unstorable(cause, unwritten, null);
-    }
-
-    /**
-     * After a commit whose outcome is unknown (its connection was lost): the checkpoint at {@code pos} if it
-     * committed, taken as recorded, with the unwritten checkpoints that committed with it; empty if it rolled back.
-     */
-    Optional<StepRow> committedCheckpoint(int pos) {
-        Optional<StepRow> found = history.lookUp(this, pos);
-        found.ifPresent(row -> {
-            unwritten.clear();
-            recorded.put(pos, row);
-            pendingStart = null; // a deferred start commits with the checkpoint
-        });
-        return found;
     }
 
     /** The database was unreachable, or refused for a reason that may pass: replayed later, within a budget. */
