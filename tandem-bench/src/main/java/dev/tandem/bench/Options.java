@@ -41,13 +41,14 @@ record Options(
           "",
           "  --database-url URL   JDBC URL of an expendable PostgreSQL database, e.g.",
           "                       jdbc:postgresql://127.0.0.1:5432/tandem_bench?user=postgres",
-          "  --workflows N        workflows (transactions for the baseline) per measured run"
-              + " [5000]",
+          "  --workflows N        workflows (transactions for the baseline) per measured run",
+          "                       [payments 20000, queue 5000]",
           "  --concurrency C      payments: runs in flight at once [16];",
           "                       queue: workflows one worker runs at once, on both systems' queues",
           "                       [unlimited: each system's default]; DBOS then claims at most C",
           "                       per poll of its queue (once a second)",
-          "  --warmup W           warm-up runs per system before measuring [5000]",
+          "  --warmup W           warm-up runs per system before measuring [payments 20000,",
+          "                       queue 5000]; payments needs that many for the JIT to settle",
           "  --latency-runs L     sequential runs timed for p50/p99 latency [500]",
           "  --systems LIST       payments: comma-separated subset of tandem,floor,minimal,baseline,dbos",
           "                       [all] (floor: Tandem's guarantees in hand-written JDBC on its tables;",
@@ -83,9 +84,9 @@ record Options(
   static Options parse(String[] args) throws UsageException {
     List<String> positional = new ArrayList<>();
     String url = null;
-    int workflows = 5000;
+    Integer workflows = null;
     Integer concurrency = null;
-    int warmup = 5000;
+    Integer warmup = null;
     int latencyRuns = 500;
     Set<String> systems = new LinkedHashSet<>(ALL_SYSTEMS);
     int pgbenchClients = 8;
@@ -150,6 +151,15 @@ record Options(
     }
     if (!url.startsWith("jdbc:postgresql:")) {
       throw new UsageException("--database-url must be a jdbc:postgresql: URL, got " + url);
+    }
+    // Payments measures steady state: after 5,000 warm-up runs C2 was still compiling through the measured run (more
+    // of Tandem's code than of the bare transaction's), which took CPU from both client and server on 2 cores.
+    boolean payments = workload.equals("payments");
+    if (workflows == null) {
+      workflows = payments ? 20_000 : 5000;
+    }
+    if (warmup == null) {
+      warmup = payments ? 20_000 : 5000;
     }
     // For queue, 0 means "no limit of our own": each system's queue keeps its default.
     int c = concurrency != null ? concurrency : workload.equals("queue") ? 0 : 16;
