@@ -75,7 +75,9 @@ public final class Rows {
         try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 double waited = rs.getDouble(9);
-                long waitedMillis = rs.wasNull() ? -1 : Math.round(waited); // before another column is read
+                // Read before another column. A claim's clock (its transaction's start) can be a little before the
+                // enqueue's: it took its timestamp, then its snapshot, and the enqueue committed in between. Waited 0.
+                long waitedMillis = rs.wasNull() ? -1 : Math.max(0, Math.round(waited));
                 rows.add(new ClaimedRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getString(5),
                         rs.getLong(6), rs.getString(7), rs.getString(8), waitedMillis));
             }
