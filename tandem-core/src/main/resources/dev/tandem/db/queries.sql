@@ -68,31 +68,33 @@ FROM jsonb_to_recordset(?::jsonb) AS s(workflow_id text, position int, name text
                                        output_type text, error jsonb, started_at timestamptz)
 WHERE (SELECT tandem.check_owner(?, ?, ?));
 
--- name: insertStart
+-- name: insertStartWithCheckpoints
 -- A start written in the transaction of the workflow's first transactional step (Workflow.run, which runs the
--- workflow on the caller's thread and returns only at its end, so nothing outside needs the row earlier): RUNNING,
--- owned by this executor with ownership epoch 1, like groupCommit.started. No ON CONFLICT: if the id exists (another
--- start of it committed meanwhile), the unique violation rolls back the step's rows with it. Parameters: workflow id,
--- name, input, executor id, incarnation, traceparent, tracestate, created_at (when run() began: its steps started
--- after it, not before the row's commit).
-INSERT INTO tandem.workflow_status (workflow_id, name, status, input, executor_id, owner_epoch, owner_incarnation,
-                                    traceparent, tracestate, app_version, created_at)
-SELECT n.workflow_id, n.name, 'RUNNING', n.input::jsonb, n.executor_id, 1, n.incarnation::uuid, n.traceparent,
-       n.tracestate, (SELECT e.app_version FROM tandem.executors e WHERE e.executor_id = n.executor_id),
-       coalesce(n.created_at, tandem.now())
-FROM (SELECT ?::text AS workflow_id, ?::text AS name, ?::text AS input, ?::text AS executor_id,
-             ?::text AS incarnation, ?::text AS traceparent, ?::text AS tracestate,
-             ?::timestamptz AS created_at) n;
-
--- name: insertStartedCheckpoints
--- The checkpoints of that first transactional step (and of the plain steps before it), after insertStart in the same
--- transaction: the row this transaction inserted is the fence (nobody else can see it, let alone change it, before
--- the commit), so there is no check_owner and no row lock. A position already recorded rolls everything back.
+-- workflow on the caller's thread and returns only at its end, so nothing outside needs the row earlier), with the
+-- checkpoints of that step and of the plain steps before it: one statement. The row is RUNNING, owned by this
+-- executor with ownership epoch 1, like groupCommit.started. No ON CONFLICT: if the id exists (another start of it
+-- committed meanwhile) or a position is already recorded, the unique violation rolls back the step's rows with it.
+-- The row this transaction inserts is the fence (nobody else can see it, let alone change it, before the commit), so
+-- there is no check_owner and no row lock. Parameters: workflow id, name, input, executor id, incarnation,
+-- traceparent, tracestate, created_at (when run() began: its steps started after it, not before the row's commit),
+-- then the checkpoints as a JSON array.
+WITH started AS (
+    INSERT INTO tandem.workflow_status (workflow_id, name, status, input, executor_id, owner_epoch,
+                                        owner_incarnation, traceparent, tracestate, app_version, created_at)
+    SELECT n.workflow_id, n.name, 'RUNNING', n.input::jsonb, n.executor_id, 1, n.incarnation::uuid, n.traceparent,
+           n.tracestate, (SELECT e.app_version FROM tandem.executors e WHERE e.executor_id = n.executor_id),
+           coalesce(n.created_at, tandem.now())
+    FROM (SELECT ?::text AS workflow_id, ?::text AS name, ?::text AS input, ?::text AS executor_id,
+                 ?::text AS incarnation, ?::text AS traceparent, ?::text AS tracestate,
+                 ?::timestamptz AS created_at) n
+    RETURNING 1
+)
 INSERT INTO tandem.steps (workflow_id, position, name, kind, output, output_type, error, started_at, child_workflow_id)
-SELECT workflow_id, position, name, kind, output, output_type, error, started_at,
-       CASE WHEN kind = 'CHILD' THEN output #>> '{}' END
+SELECT s.workflow_id, s.position, s.name, s.kind, s.output, s.output_type, s.error, s.started_at,
+       CASE WHEN s.kind = 'CHILD' THEN s.output #>> '{}' END
 FROM jsonb_to_recordset(?::jsonb) AS s(workflow_id text, position int, name text, kind text, output jsonb,
-                                       output_type text, error jsonb, started_at timestamptz);
+                                       output_type text, error jsonb, started_at timestamptz)
+CROSS JOIN started; -- no checkpoint before the row: a start that lost the race fails on the workflow's key
 
 -- name: loadSteps
 SELECT position, name, kind, output::text, output_type, error::text

@@ -25,17 +25,17 @@ public final class CheckpointStore {
     private final DataSource dataSource;
     private final String[] groupCommitSql;
     private final String insertCheckpointsAndCommitSql;
-    private final String insertStartedCheckpointsSql;
-    private final String insertStartedCheckpointsAndCommitSql;
+    private final String insertStartWithCheckpointsSql;
+    private final String insertStartWithCheckpointsAndCommitSql;
 
     CheckpointStore(Queries queries, DataSource dataSource) {
         this.queries = queries;
         this.dataSource = dataSource;
         this.groupCommitSql = composeGroupCommits(queries);
         this.insertCheckpointsAndCommitSql = queries.get("insertTransactionCheckpoints") + ";\nCOMMIT";
-        this.insertStartedCheckpointsSql = queries.get("insertStart") + ";\n" + queries.get("insertStartedCheckpoints");
-        this.insertStartedCheckpointsAndCommitSql = insertStartedCheckpointsSql + ";\nCOMMIT";
-        for (String name : List.of("insertTransactionCheckpoints", "insertStart", "insertStartedCheckpoints",
+        this.insertStartWithCheckpointsSql = queries.get("insertStartWithCheckpoints");
+        this.insertStartWithCheckpointsAndCommitSql = insertStartWithCheckpointsSql + ";\nCOMMIT";
+        for (String name : List.of("insertTransactionCheckpoints", "insertStartWithCheckpoints",
                 "loadSteps", "loadStep")) {
             queries.get(name); // fail at start, not mid-run, if the packaged SQL is incomplete
         }
@@ -149,7 +149,7 @@ public final class CheckpointStore {
      */
     public void insertStartAndCheckpointsAndCommit(Connection conn, String executorId, UUID incarnation,
             StartRow start, List<StepRow> rows) throws SQLException {
-        try (PreparedStatement ps = conn.prepareStatement(insertStartedCheckpointsAndCommitSql)) {
+        try (PreparedStatement ps = conn.prepareStatement(insertStartWithCheckpointsAndCommitSql)) {
             bindStart(ps, executorId, incarnation, start, rows);
             ps.execute();
         }
@@ -158,7 +158,7 @@ public final class CheckpointStore {
     /** {@link #insertStartAndCheckpointsAndCommit} without the commit, for the application's transaction manager. */
     public void insertStartAndCheckpoints(Connection conn, String executorId, UUID incarnation, StartRow start,
             List<StepRow> rows) throws SQLException {
-        try (PreparedStatement ps = conn.prepareStatement(insertStartedCheckpointsSql)) {
+        try (PreparedStatement ps = conn.prepareStatement(insertStartWithCheckpointsSql)) {
             bindStart(ps, executorId, incarnation, start, rows);
             ps.execute();
         }
