@@ -72,16 +72,16 @@ final class QueueWorker implements Runnable {
         this.listener = new QueueListener(db.engineDataSource(), this::signal);
     }
 
-    /**
-     * A workflow of {@code queue} ended here and freed a slot: claims the next one at once, on the calling thread (the
-     * ended workflow's, after its outcome is published), unless a claim is in progress, which then goes round again.
-     * Waiting for the worker thread instead would leave the slot empty for up to its wait interval.
-     */
     /** Looks at the queues again within one wait slice (the workflow clock jumped: delayed ones may be due). */
     void wake() {
         signal();
     }
 
+    /**
+     * A workflow of {@code queue} ended here and freed a slot: claims the next one at once, on the calling thread (the
+     * ended workflow's, after its outcome is published), unless a claim is in progress, which then goes round again.
+     * Waiting for the worker thread instead would leave the slot empty for up to its wait interval.
+     */
     void slotFreed(String queue) {
         QueueRow row = queues.get(queue);
         if (row == null || sink.stopping() || !claiming.tryLock()) {
