@@ -72,7 +72,7 @@ final class QueueWorker implements Runnable {
         this.listener = new QueueListener(db.engineDataSource(), this::signal);
     }
 
-    /** Looks at the queues again within one wait slice (the workflow clock jumped: delayed ones may be due). */
+    /** Looks at the queues again now (the workflow clock jumped: delayed ones may be due). */
     void wake() {
         signal();
     }
