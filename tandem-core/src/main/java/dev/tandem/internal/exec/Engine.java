@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@link Starting}: start and enqueue; {@link Control}: cancel, resume, send, getEvent, readStream;
- *   <li>{@link Executions}: the executions this executor runs and every transition of their lives;
+ *   <li>{@link Executions}: the executions this executor runs and every transition of their lives; {@link Resuming}:
+ *       runs the workflows it claimed (from a queue, a dead executor or reconciliation);
  *   <li>{@link GroupCommitter}: their starts, checkpoints and final statuses, many per commit;
  *   <li>{@link Maintenance}: heartbeat, recovery of dead executors' work, reconciliation of this executor's own rows,
  *       deadlines, cron, unknown workflows, retention;
@@ -62,6 +63,7 @@ public final class Engine implements AutoCloseable {
     private final Admin admin;
     private final Scheduler scheduler;
     private final Executions executions;
+    private final Resuming resuming;
     private final Starting starting;
     private final Control control;
     private final Maintenance maintenance;
@@ -93,9 +95,10 @@ public final class Engine implements AutoCloseable {
         this.admin = new Admin(this, config.dataSource(), config.retention());
         this.scheduler = new Scheduler(config.dataSource());
         this.executions = new Executions(this, db);
-        this.starting = new Starting(this, db, executions);
+        this.resuming = new Resuming(this, executions);
+        this.starting = new Starting(this, db, executions, resuming);
         this.control = new Control(this, db);
-        this.maintenance = new Maintenance(this, config, db, executions);
+        this.maintenance = new Maintenance(this, config, db, executions, resuming);
         ClassLoader context = Thread.currentThread().getContextClassLoader();
         this.classLoader = context != null ? context : Engine.class.getClassLoader();
     }
@@ -153,6 +156,10 @@ public final class Engine implements AutoCloseable {
 
     Executions executions() {
         return executions;
+    }
+
+    Resuming resuming() {
+        return resuming;
     }
 
     Map<String, RegisteredWorkflow<?, ?>> registry() {
@@ -308,7 +315,7 @@ public final class Engine implements AutoCloseable {
                     new QueueWorker.Sink() {
                         @Override
                         public void run(ClaimedRow row, String queue) {
-                            executions.resumeClaimed(row, queue, "queue");
+                            resuming.resumeClaimed(row, queue, "queue");
                         }
 
                         @Override
