@@ -116,7 +116,7 @@ public final class Starting {
         if (executions.local(id) == execution) {
             executions.drop(execution); // the id existed before: whatever runs it, the database has its outcome
         }
-        WorkflowRow row = engine.loadWorkflow(id);
+        WorkflowRow row = engine.reads().loadWorkflow(id);
         if (!row.name().equals(name)) {
             throw new WorkflowConflictException("workflow id '" + id + "' is already used by an execution of '"
                     + row.name() + "', not '" + name + "'; workflow ids must be unique across workflow types");
