@@ -128,7 +128,7 @@ public final class Control {
                             + e.getMessage(), e);
                 }
                 if (value.isPresent()) {
-                    return engine.decode(value.get(), type, "event '" + key + "' of workflow '" + workflowId + "'");
+                    return engine.reads().decode(value.get(), type, "event '" + key + "' of workflow '" + workflowId + "'");
                 }
                 if (!wakeup.await(deadline)) {
                     return null;
@@ -155,7 +155,7 @@ public final class Control {
         if (type == null) {
             throw new IllegalArgumentException("the stream's value type must not be null");
         }
-        engine.loadWorkflow(workflowId); // an unknown id fails now, clearly
+        engine.reads().loadWorkflow(workflowId); // an unknown id fails now, clearly
         StreamReader<T> reader = new StreamReader<>(engine, workflowId, key, type);
         return java.util.stream.StreamSupport.stream(
                 java.util.Spliterators.spliteratorUnknownSize(reader, java.util.Spliterator.ORDERED), false)

@@ -1,6 +1,5 @@
 package dev.tandem.internal.exec;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.tandem.TandemException;
 import dev.tandem.WorkflowFunction;
 import dev.tandem.WorkflowHandle;
@@ -9,14 +8,11 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.tandem.internal.db.AppVersion;
 import dev.tandem.internal.db.EnginePool;
 import dev.tandem.internal.db.Json;
-import dev.tandem.internal.db.Migrator;
 import dev.tandem.internal.db.Notifications;
 import dev.tandem.internal.db.Rows.ClaimedRow;
-import dev.tandem.internal.db.Rows.WorkflowRow;
 import dev.tandem.internal.db.QueueStore;
 import dev.tandem.internal.db.SystemDatabase;
 import dev.tandem.internal.observe.Telemetry;
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,7 +21,6 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,11 +31,14 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@link Starting}: start and enqueue; {@link Control}: cancel, resume, send, getEvent, readStream;
- *   <li>{@link Executions}: the executions this executor runs and every transition of their lives;
+ *   <li>{@link Executions}: the executions this executor runs and every transition of their lives; {@link Resuming}:
+ *       runs the workflows it claimed (from a queue, a dead executor or reconciliation);
  *   <li>{@link GroupCommitter}: their starts, checkpoints and final statuses, many per commit;
  *   <li>{@link Maintenance}: heartbeat, recovery of dead executors' work, reconciliation of this executor's own rows,
  *       deadlines, cron, unknown workflows, retention;
  *   <li>{@link QueueWorker}: claims from queues; {@link Waiters} and {@code Notifications}: waits and wake-ups.
+ *   <li>{@link StartupChecks} and {@link Stopping}: what start and close wait on; {@link WorkflowReads}: reading a
+ *       workflow's row for handles.
  * </ul>
  *
  * <p>Ownership: a RUNNING workflow row names its owner (executor id, incarnation, and an ownership epoch that every
@@ -62,10 +60,12 @@ public final class Engine implements AutoCloseable {
     private final Admin admin;
     private final Scheduler scheduler;
     private final Executions executions;
+    private final Resuming resuming;
     private final Starting starting;
     private final Control control;
     private final Maintenance maintenance;
     private final Instrumentation instrumentation;
+    private final WorkflowReads reads;
     private final UUID incarnation = UUID.randomUUID();
     private final Map<String, RegisteredWorkflow<?, ?>> registry = new ConcurrentHashMap<>();
     private volatile @Nullable AppVersion appVersion;
@@ -93,11 +93,13 @@ public final class Engine implements AutoCloseable {
         this.admin = new Admin(this, config.dataSource(), config.retention());
         this.scheduler = new Scheduler(config.dataSource());
         this.executions = new Executions(this, db);
-        this.starting = new Starting(this, db, executions);
+        this.resuming = new Resuming(this, executions);
+        this.starting = new Starting(this, db, executions, resuming);
         this.control = new Control(this, db);
-        this.maintenance = new Maintenance(this, config, db, executions);
+        this.maintenance = new Maintenance(this, config, db, executions, resuming);
         ClassLoader context = Thread.currentThread().getContextClassLoader();
         this.classLoader = context != null ? context : Engine.class.getClassLoader();
+        this.reads = new WorkflowReads(db, json, classLoader);
     }
 
     public String executorId() {
@@ -155,6 +157,10 @@ public final class Engine implements AutoCloseable {
         return executions;
     }
 
+    Resuming resuming() {
+        return resuming;
+    }
+
     Map<String, RegisteredWorkflow<?, ?>> registry() {
         return registry;
     }
@@ -181,6 +187,11 @@ public final class Engine implements AutoCloseable {
 
     Json json() {
         return json;
+    }
+
+    /** Reading a workflow's row, and rebuilding the values it stores as JSON. */
+    WorkflowReads reads() {
+        return reads;
     }
 
     ClassLoader classLoader() {
@@ -265,12 +276,8 @@ public final class Engine implements AutoCloseable {
     }
 
     private void startParts() {
-        checkReachable();
-        if (config.migrate()) {
-            Migrator.migrate(db.dataSource());
-        } else {
-            Migrator.verify(db.dataSource());
-        }
+        StartupChecks.checkReachable(db);
+        StartupChecks.checkSchema(config, db);
         appVersion = new AppVersion(config.appVersion() != null ? config.appVersion()
                 : AppVersions.derive(registry.values()), config.compatibleWith());
         log.info("Tandem executor '{}' runs application version {}{}", config.executorId(), appVersion.version(),
@@ -308,7 +315,7 @@ public final class Engine implements AutoCloseable {
                     new QueueWorker.Sink() {
                         @Override
                         public void run(ClaimedRow row, String queue) {
-                            executions.resumeClaimed(row, queue, "queue");
+                            resuming.resumeClaimed(row, queue, "queue");
                         }
 
                         @Override
@@ -324,20 +331,6 @@ public final class Engine implements AutoCloseable {
         log.info("Tandem executor '{}' started ({} workflows registered, {})", config.executorId(), registry.size(),
                 config.virtualThreads() && WorkflowThreads.virtualThreadsAvailable()
                         ? "virtual threads" : config.maxConcurrentWorkflows() + " workflow threads");
-    }
-
-    private void checkReachable() {
-        try (Connection conn = db.connectShared()) {
-            conn.isValid(5);
-        } catch (SQLException e) {
-            Throwable root = e;
-            while (root.getCause() != null && root.getCause() != root) {
-                root = root.getCause();
-            }
-            throw new TandemException("cannot connect to the database: " + e.getMessage()
-                    + (root != e ? " (" + root.getMessage() + ")" : "")
-                    + "; check that PostgreSQL is running and that the URL, user and password are right", e);
-        }
     }
 
     /** Registers this executor (and the workflow names it runs) in tandem.executors. */
@@ -371,35 +364,14 @@ public final class Engine implements AutoCloseable {
             state = State.STOPPING;
         }
         stopParts();
-        expireExecutor();
+        Stopping.expireExecutor(db, config.executorId(), incarnation);
         enginePool.close();
         state = State.STOPPED;
     }
 
-    /**
-     * Tells the others this executor has stopped, so they may take over what is left at once. At most two seconds:
-     * on a dead network, they find out from its silent heartbeat instead.
-     */
-    private void expireExecutor() {
-        Thread expiring = new Thread(() -> {
-            try {
-                db.executors().expireExecutor(config.executorId(), incarnation);
-            } catch (SQLException | RuntimeException e) {
-                log.debug("could not mark executor '{}' as stopped", config.executorId(), e);
-            }
-        }, "tandem-stop");
-        expiring.setDaemon(true);
-        expiring.start();
-        try {
-            expiring.join(2000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     /** Stops every part that was started, in order; safe to call on a partly started engine. */
     private void stopParts() {
-        long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
+        Stopping stopping = new Stopping(config.shutdownTimeout());
         clockSubscription.close();
         maintenance.stopMaintenance();
         if (waiters != null) {
@@ -409,40 +381,19 @@ public final class Engine implements AutoCloseable {
             timer.shutdownNow(); // parked executions stay parked: recovered from their checkpoints later
         }
         if (queueThread != null) {
-            try {
-                queueThread.join(Math.min(2000, Math.max(1, millisUntil(deadline))));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            stopping.joinQueueWorker(queueThread);
         }
         if (workflowThreads != null) {
-            workflowThreads.shutdown();
-            try {
-                if (!workflowThreads.awaitTermination(millisUntil(deadline), TimeUnit.MILLISECONDS)) {
-                    log.info("{} workflows still running at shutdown; they will be recovered from their checkpoints",
-                            executions.size());
-                    if (committer != null) {
-                        committer.close(0); // a write stuck on a dead socket is aborted: its waiters can unwind
-                    }
-                    workflowThreads.shutdownNow();
-                    workflowThreads.awaitTermination(5, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            stopping.drainWorkflowThreads(workflowThreads, committer, executions);
         }
         maintenance.stopHeartbeat(); // only now: until the executions stopped, nobody may take them over
         if (committer != null) {
-            committer.close(Math.max(1000, millisUntil(deadline)));
+            committer.close(Math.max(1000, stopping.millisLeft()));
         }
         if (notifications != null) {
             notifications.close();
         }
         executions.abandonAll();
-    }
-
-    private static long millisUntil(long deadlineNanos) {
-        return Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
     }
 
     // ---- finding workflows ----
@@ -455,35 +406,8 @@ public final class Engine implements AutoCloseable {
         if (local != null) {
             return new Handle<>(this, workflowId, local.outcome());
         }
-        loadWorkflow(workflowId); // fails clearly for an unknown id
+        reads.loadWorkflow(workflowId); // fails clearly for an unknown id
         return new Handle<>(this, workflowId, null);
-    }
-
-    WorkflowRow loadWorkflow(String workflowId) {
-        try {
-            return db.workflows().loadWorkflow(workflowId).orElseThrow(() -> new IllegalArgumentException(
-                    "no workflow with id '" + workflowId + "' exists"));
-        } catch (SQLException e) {
-            throw new TandemException("failed to read workflow '" + workflowId + "': " + e.getMessage(), e);
-        }
-    }
-
-    @Nullable Object decodeOutput(WorkflowRow row) {
-        try {
-            return json.read(row.output(), row.outputType(), classLoader);
-        } catch (JsonProcessingException | ClassNotFoundException e) {
-            throw new TandemException("cannot rebuild the output of workflow '" + row.workflowId() + "' as "
-                    + row.outputType() + ": " + e.getMessage(), e);
-        }
-    }
-
-    <T> T decode(String json, Class<T> type, String what) {
-        try {
-            return json.equals("null") ? null : this.json.mapper().readValue(json, type);
-        } catch (JsonProcessingException e) {
-            throw new TandemException("the " + what + " does not bind to " + type.getName() + ": "
-                    + e.getOriginalMessage() + "; it is " + json, e);
-        }
     }
 
     @SuppressWarnings("unchecked")

@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * <p>Lock waits: the committer's connection has a short {@code lock_timeout}. A write that waits on a row lock held
  * by another transaction (an application's uncommitted cancel of that workflow, or its uncommitted enqueue of the same
  * id) times out, is split from the batch, and is written alone on a connection of its own, where it waits as long as
- * the lock is held: it delays its own workflow, never the others.
+ * the lock is held ({@link LockWaitWriter}): it delays its own workflow, never the others.
  */
 final class GroupCommitter {
     private static final Logger log = LoggerFactory.getLogger(GroupCommitter.class);
@@ -51,13 +51,12 @@ final class GroupCommitter {
     private static final int MAX_BATCHES_PER_LEADER = 2;
     /** How long a batch waits for a row lock before the write that needs it is split out and written alone. */
     static final String BATCH_LOCK_TIMEOUT = "500ms";
-    /** How long one statement of a write written alone waits for a lock before it looks again. */
-    private static final String ALONE_LOCK_TIMEOUT = "2s";
 
     private final SystemDatabase db;
     private final String executorId;
     private final UUID incarnation;
     private final Telemetry telemetry;
+    private final LockWaitWriter lockWaits;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition idle = lock.newCondition(); // signalled when a leader finishes (for close())
     private final ArrayList<Write> queue = new ArrayList<>();
@@ -110,6 +109,7 @@ final class GroupCommitter {
         this.executorId = executorId;
         this.incarnation = incarnation;
         this.telemetry = telemetry;
+        this.lockWaits = new LockWaitWriter(db, executorId, incarnation, () -> closed);
     }
 
     /** Inserts a start; true if inserted, false if the workflow id already existed. */
@@ -307,61 +307,12 @@ final class GroupCommitter {
         }
     }
 
-    /**
-     * Writes one caller's rows alone, on a pooled connection, because a row they need is locked by another
-     * transaction: waits (looking again every {@link #ALONE_LOCK_TIMEOUT}) until the lock is released, the engine
-     * stops or the deadline passes. Only this caller's thread waits.
-     */
-    private boolean writeAlone(Write write, long deadlineNanos)
-            throws SQLException, WriteTimeoutException, WriteOutcomeUnknownException {
-        String who = write.start != null ? write.start.workflowId()
-                : write.finish != null ? write.finish.workflowId()
-                : write.steps.isEmpty() ? "?" : write.steps.get(0).workflowId();
-        log.warn("workflow '{}' waits for a row lock held by another transaction (an uncommitted cancel, enqueue or"
-                + " start of it?); writing it apart from the other workflows until the lock is released", who);
-        long pauseMillis = 50;
-        while (true) {
-            if (closed) {
-                throw new EngineStoppedException();
-            }
-            // The application's pool: this is one workflow's wait, and the engine's small pool must stay free.
-            try (Connection c = db.connectShared()) {
-                c.setAutoCommit(true);
-                try (Statement st = c.createStatement()) {
-                    st.execute("SET lock_timeout = '" + ALONE_LOCK_TIMEOUT + "'");
-                }
-                GroupCommitResult result;
-                try {
-                    result = db.checkpoints().groupCommit(c, executorId, incarnation,
-                            write.start == null ? List.of() : List.of(write.start), write.steps,
-                            write.finish == null ? List.of() : List.of(write.finish));
-                } finally {
-                    try (Statement st = c.createStatement()) {
-                        st.execute("RESET lock_timeout"); // the connection goes back to a shared pool
-                    } catch (SQLException ignored) {
-                        // a broken connection is discarded by the pool
-                    }
-                }
-                write.done = false;
-                complete(List.of(write), result);
-                log.info("workflow '{}' written after the row lock was released", who);
-                return write.recorded;
-            } catch (SQLException e) {
-                if (!SqlErrors.isLockTimeout(e) && !SqlErrors.isConnectionError(e)) {
-                    throw e;
-                }
-            }
-            if (System.nanoTime() - deadlineNanos >= 0) {
-                throw new WriteOutcomeUnknownException(); // it was sent: a commit whose answer was lost is possible
-            }
-            try {
-                TimeUnit.MILLISECONDS.sleep(pauseMillis);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new EngineStoppedException();
-            }
-            pauseMillis = Math.min(pauseMillis * 2, 1000);
-        }
+    /** Writes one caller's rows alone, waiting for the row lock that timed out its batch ({@link LockWaitWriter}). */
+    private boolean writeAlone(Write write, long deadlineNanos) throws SQLException, WriteOutcomeUnknownException {
+        GroupCommitResult result = lockWaits.write(write.start, write.steps, write.finish, deadlineNanos);
+        write.done = false;
+        complete(List.of(write), result);
+        return write.recorded;
     }
 
     private static RuntimeException rethrow(Throwable failure) throws SQLException {

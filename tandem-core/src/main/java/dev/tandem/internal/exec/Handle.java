@@ -45,7 +45,7 @@ final class Handle<O> implements WorkflowHandle<O> {
                 return f.status();
             }
         }
-        return WorkflowStatus.valueOf(engine.loadWorkflow(workflowId).status());
+        return WorkflowStatus.valueOf(engine.reads().loadWorkflow(workflowId).status());
     }
 
     @Override
@@ -77,10 +77,10 @@ final class Handle<O> implements WorkflowHandle<O> {
         }
         long sleepMillis = 5;
         while (true) {
-            WorkflowRow row = engine.loadWorkflow(workflowId);
+            WorkflowRow row = engine.reads().loadWorkflow(workflowId);
             WorkflowStatus status = WorkflowStatus.valueOf(row.status());
             if (status == WorkflowStatus.SUCCESS) {
-                return (O) engine.decodeOutput(row);
+                return (O) engine.reads().decodeOutput(row);
             }
             if (status.isFinal()) {
                 throw failed(status, engine.json().readError(row.error()));
@@ -110,10 +110,10 @@ final class Handle<O> implements WorkflowHandle<O> {
         if (local != null && !local.isDone()) {
             return null;
         }
-        WorkflowRow row = engine.loadWorkflow(workflowId);
+        WorkflowRow row = engine.reads().loadWorkflow(workflowId);
         WorkflowStatus status = WorkflowStatus.valueOf(row.status());
         if (status == WorkflowStatus.SUCCESS) {
-            return new Outcome.Succeeded(engine.decodeOutput(row));
+            return new Outcome.Succeeded(engine.reads().decodeOutput(row));
         }
         return status.isFinal() ? new Outcome.Failed(status, engine.json().readError(row.error())) : null;
     }

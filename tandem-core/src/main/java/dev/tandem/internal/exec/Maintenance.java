@@ -38,6 +38,7 @@ final class Maintenance {
     private final EngineConfig config;
     private final SystemDatabase db;
     private final Executions executions;
+    private final Resuming resuming;
     private @Nullable ScheduledExecutorService heartbeats;
     private @Nullable ScheduledExecutorService maintenance;
     private long maintenanceRounds;
@@ -45,11 +46,12 @@ final class Maintenance {
     private volatile boolean heartbeatWarned;
     private volatile boolean previousIncarnationRecovered;
 
-    Maintenance(Engine engine, EngineConfig config, SystemDatabase db, Executions executions) {
+    Maintenance(Engine engine, EngineConfig config, SystemDatabase db, Executions executions, Resuming resuming) {
         this.engine = engine;
         this.config = config;
         this.db = db;
         this.executions = executions;
+        this.resuming = resuming;
     }
 
     void start() {
@@ -230,7 +232,7 @@ final class Maintenance {
             }
             for (ClaimedRow row : claimed) {
                 log.info("recovering workflow '{}' ({}), attempt {}", row.workflowId(), row.name(), row.attempts());
-                executions.resumeClaimed(row, row.queueName(), "crash");
+                resuming.resumeClaimed(row, row.queueName(), "crash");
             }
             if (claimed.size() < RECOVERY_BATCH) {
                 return;
@@ -271,7 +273,7 @@ final class Maintenance {
             log.warn("workflow '{}' ({}) was RUNNING on this executor but not running in it (an acknowledgement lost"
                     + " to a network or database failure); resuming it, attempt {}", row.workflowId(), row.name(),
                     row.attempts());
-            executions.resumeClaimed(row, row.queueName(), "reconciliation");
+            resuming.resumeClaimed(row, row.queueName(), "reconciliation");
         }
     }
 }

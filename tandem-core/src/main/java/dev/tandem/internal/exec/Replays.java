@@ -40,7 +40,7 @@ public final class Replays {
     private static <I, O> Replayed replay(Engine engine, RegisteredWorkflow<I, O> workflow, RecordedWorkflow recorded) {
         I input;
         try {
-            input = engine.executions().bindInput(recorded.input(), workflow.inputType());
+            input = engine.resuming().bindInput(recorded.input(), workflow.inputType());
         } catch (Exception e) {
             return result(recorded, Verdict.FAILED, 0, "its input does not bind to " + workflow.inputType().getName()
                     + ": " + e.getMessage());

@@ -33,11 +33,13 @@ public final class Starting {
     private final Engine engine;
     private final SystemDatabase db;
     private final Executions executions;
+    private final Resuming resuming;
 
-    Starting(Engine engine, SystemDatabase db, Executions executions) {
+    Starting(Engine engine, SystemDatabase db, Executions executions, Resuming resuming) {
         this.engine = engine;
         this.db = db;
         this.executions = executions;
+        this.resuming = resuming;
     }
 
     /**
@@ -114,7 +116,7 @@ public final class Starting {
         if (executions.local(id) == execution) {
             executions.drop(execution); // the id existed before: whatever runs it, the database has its outcome
         }
-        WorkflowRow row = engine.loadWorkflow(id);
+        WorkflowRow row = engine.reads().loadWorkflow(id);
         if (!row.name().equals(name)) {
             throw new WorkflowConflictException("workflow id '" + id + "' is already used by an execution of '"
                     + row.name() + "', not '" + name + "'; workflow ids must be unique across workflow types");
@@ -122,7 +124,7 @@ public final class Starting {
         if (row.status().equals("RUNNING") && engine.executorId().equals(row.executorId())
                 && engine.incarnation().toString().equals(row.incarnation()) && executions.local(id) == null) {
             // Our own insert landed but its acknowledgement was lost and the retry found the row: run it.
-            executions.resume(workflow, row.workflowId(), row.input(), row.attempts(), null, row.epoch(), trace);
+            resuming.resume(workflow, row.workflowId(), row.input(), row.attempts(), null, row.epoch(), trace);
             WorkflowExecution<?, ?> now = executions.local(id);
             return new Handle<>(engine, id, now != null ? now.outcome() : null);
         }

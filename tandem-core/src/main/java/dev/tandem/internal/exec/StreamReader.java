@@ -71,7 +71,7 @@ final class StreamReader<T> implements Iterator<T>, AutoCloseable {
             throw new NoSuchElementException("stream '" + key + "' of workflow '" + workflowId + "' has ended");
         }
         String json = buffered.poll();
-        return json == null ? null : engine.decode(json, type, "value of stream '" + key + "' of workflow '"
+        return json == null ? null : engine.reads().decode(json, type, "value of stream '" + key + "' of workflow '"
                 + workflowId + "'");
     }
 
