@@ -19,13 +19,7 @@ final class BaselinePayments implements AutoCloseable {
   void runOne(int i) throws SQLException {
     int cents = PaymentsWorkload.quote(i);
     try (Connection c = pool.getConnection()) {
-      try {
-        PaymentsSchema.charge(c, i, cents);
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      }
+      Sql.inTransaction(c, conn -> PaymentsSchema.charge(conn, i, cents));
     }
   }
 

@@ -63,28 +63,21 @@ final class FloorPayments implements AutoCloseable {
         }
       }
       int cents = PaymentsWorkload.quote(i);
-      c.setAutoCommit(false);
-      try {
-        try (PreparedStatement ps = c.prepareStatement(START)) {
+      Sql.inTransaction(c, conn -> {
+        try (PreparedStatement ps = conn.prepareStatement(START)) {
           ps.setString(1, id);
           ps.setString(2, Integer.toString(i));
           ps.executeUpdate();
         }
-        PaymentsSchema.charge(c, i, cents);
-        try (PreparedStatement ps = c.prepareStatement(CHECKPOINTS)) {
+        PaymentsSchema.charge(conn, i, cents);
+        try (PreparedStatement ps = conn.prepareStatement(CHECKPOINTS)) {
           ps.setString(1, id);
           ps.setString(2, Integer.toString(cents));
           ps.setString(3, id);
           ps.executeUpdate();
         }
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
-      }
-      String receipt = jsonString(PaymentsWorkload.receipt(i, cents));
+      });
+      String receipt = PaymentsWorkload.receiptJson(i, cents);
       try (PreparedStatement ps = c.prepareStatement(FINISH)) {
         ps.setString(1, id);
         ps.setString(2, receipt);
@@ -93,11 +86,6 @@ final class FloorPayments implements AutoCloseable {
         ps.executeUpdate();
       }
     }
-  }
-
-  /** A receipt as a JSON string (it holds no quote, backslash or control character). */
-  private static String jsonString(String s) {
-    return '"' + s + '"';
   }
 
   @Override

@@ -48,25 +48,18 @@ final class MinimalPayments implements AutoCloseable {
     String id = idPrefix + i;
     int cents = PaymentsWorkload.quote(i);
     try (Connection c = pool.getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        PaymentsSchema.charge(c, i, cents);
-        try (PreparedStatement ps = c.prepareStatement(START_AND_CHECKPOINT)) {
+      Sql.inTransaction(c, conn -> {
+        PaymentsSchema.charge(conn, i, cents);
+        try (PreparedStatement ps = conn.prepareStatement(START_AND_CHECKPOINT)) {
           ps.setString(1, id);
           ps.setString(2, Integer.toString(i));
           ps.setString(3, id);
           ps.setString(4, "[{\"step\":\"quote\",\"output\":" + cents + "},{\"step\":\"charge\",\"output\":null}]");
           ps.executeUpdate();
         }
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
-      }
+      });
       try (PreparedStatement ps = c.prepareStatement(FINISH)) {
-        ps.setString(1, '"' + PaymentsWorkload.receipt(i, cents) + '"'); // no quote or backslash in it
+        ps.setString(1, PaymentsWorkload.receiptJson(i, cents));
         ps.setString(2, id);
         ps.executeUpdate();
       }

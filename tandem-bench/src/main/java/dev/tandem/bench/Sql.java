@@ -5,9 +5,33 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 
-/** Small statements the benchmarks run on their monitoring connection (autocommit). */
+/** Small statements the benchmarks run on their monitoring connection (autocommit), and transactions. */
 final class Sql {
   private Sql() {}
+
+  /** What runs inside {@link #inTransaction}. */
+  @FunctionalInterface
+  interface Body {
+    void run(Connection c) throws SQLException;
+  }
+
+  /**
+   * Runs {@code body} in one transaction on {@code c} and commits it, or rolls it back if the body throws; the
+   * connection's autocommit mode is as before afterwards (unchanged, it costs no round trip).
+   */
+  static void inTransaction(Connection c, Body body) throws SQLException {
+    boolean autoCommit = c.getAutoCommit();
+    c.setAutoCommit(false);
+    try {
+      body.run(c);
+      c.commit();
+    } catch (SQLException | RuntimeException e) {
+      c.rollback();
+      throw e;
+    } finally {
+      c.setAutoCommit(autoCommit);
+    }
+  }
 
   static void execute(Connection c, String sql) throws SQLException {
     try (Statement s = c.createStatement()) {
