@@ -3,25 +3,32 @@ package dev.tandem.bench;
 import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.UUID;
 
 /**
- * The least any engine could write for the payments workflow and still keep the guarantees (the start durable with
- * the first durable write, each checkpoint durable before the next effect, the transactional step's writes and its
- * checkpoint in one commit, the result durable before the caller sees it), on tables designed for nothing else: a
- * bound no schema can beat, where {@link FloorPayments} is the bound on Tandem's.
+ * The least any engine could write for the payments workflow and still keep Tandem's guarantees, on tables designed
+ * for nothing else: a bound no schema can beat, where {@link FloorPayments} is the bound on Tandem's own tables.
  *
- * <p>Per workflow: one transaction with the application's {@code charge}, the workflow's row and one checkpoint row
- * holding both {@code quote} and {@code charge} (one statement for the two), committed once; then one update that
- * records the result, which is {@code receipt}'s output, so {@code receipt} needs no row of its own. Primary keys
- * only, and room on every page ({@code fillfactor 50}) so that the final update is HOT: no index entry. No read
- * first (so unlike {@code Workflow.run}, a repeated id would run its plain step again), no owner, no timestamps.
+ * <p>The guarantees: the start durable with the first durable write, each checkpoint durable before the next effect,
+ * the transactional step's writes and its checkpoint in one commit, the result durable before the caller sees it;
+ * {@code Workflow.run}'s promise that an id which exists runs nothing again, not even a plain step (so one read by
+ * primary key first); and recovery that finds a dead executor's live workflows without reading finished ones (so an
+ * owner column and a partial index on it while {@code RUNNING}: without it, recovery's cost grows with the table).
+ *
+ * <p>Per workflow: the read; one transaction with the application's {@code charge}, the workflow's row and one
+ * checkpoint row holding both {@code quote} and {@code charge} (one statement for the two), committed once; then one
+ * update that records the result, which is {@code receipt}'s output, so {@code receipt} needs no row of its own. Room
+ * on every page ({@code fillfactor 50}). No per-step history, no timestamps, no ownership epoch, no queue, deadline
+ * or operator indexes: what Tandem's schema adds for its other features is what {@link FloorPayments} measures.
  */
 final class MinimalPayments implements AutoCloseable {
+  static final String EXISTS = "SELECT 1 FROM bench_min_workflows WHERE id = ?";
   static final String START_AND_CHECKPOINT =
-      "WITH started AS (INSERT INTO bench_min_workflows (id, status, input) VALUES (?, 'RUNNING', ?::jsonb))"
+      "WITH started AS (INSERT INTO bench_min_workflows (id, status, owner, input)"
+          + " VALUES (?, 'RUNNING', 'minimal', ?::jsonb))"
           + " INSERT INTO bench_min_checkpoints (workflow_id, commit_no, steps) VALUES (?, 1, ?::jsonb)";
   static final String FINISH =
       "UPDATE bench_min_workflows SET status = 'SUCCESS', output = ?::jsonb WHERE id = ?";
@@ -33,11 +40,13 @@ final class MinimalPayments implements AutoCloseable {
     this.pool = Pools.fixed(jdbcUrl, "minimal", concurrency, true);
   }
 
-  /** Creates its two tables if missing and empties them. Runs in autocommit mode. */
+  /** Creates its two tables (the workflows table anew, with its index) and empties them. Runs in autocommit mode. */
   static void reset(Connection c) throws SQLException {
     try (Statement s = c.createStatement()) {
-      s.execute("CREATE TABLE IF NOT EXISTS bench_min_workflows (id text PRIMARY KEY, status text NOT NULL,"
+      s.execute("DROP TABLE IF EXISTS bench_min_workflows"); // an earlier version of it had no owner
+      s.execute("CREATE TABLE bench_min_workflows (id text PRIMARY KEY, status text NOT NULL, owner text,"
           + " input jsonb, output jsonb) WITH (fillfactor = 50)");
+      s.execute("CREATE INDEX bench_min_workflows_running ON bench_min_workflows (owner) WHERE status = 'RUNNING'");
       s.execute("CREATE TABLE IF NOT EXISTS bench_min_checkpoints (workflow_id text, commit_no int,"
           + " steps jsonb NOT NULL, PRIMARY KEY (workflow_id, commit_no))");
       s.execute("TRUNCATE bench_min_workflows, bench_min_checkpoints");
@@ -48,6 +57,14 @@ final class MinimalPayments implements AutoCloseable {
     String id = idPrefix + i;
     int cents = PaymentsWorkload.quote(i);
     try (Connection c = pool.getConnection()) {
+      try (PreparedStatement ps = c.prepareStatement(EXISTS)) {
+        ps.setString(1, id);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            throw new IllegalStateException("workflow " + id + " exists: ids are never reused here");
+          }
+        }
+      }
       Sql.inTransaction(c, conn -> {
         PaymentsSchema.charge(conn, i, cents);
         try (PreparedStatement ps = conn.prepareStatement(START_AND_CHECKPOINT)) {
