@@ -71,7 +71,8 @@ public final class Bench {
   public static void main(String[] args) {
     Locale.setDefault(Locale.ROOT);
     if (args.length > 0
-        && (args[0].equals("scale") || args[0].equals("failover") || args[0].equals("soak"))) {
+        && (args[0].equals("scale") || args[0].equals("failover") || args[0].equals("soak")
+            || args[0].equals("bounds"))) {
       System.exit(runOwn(args));
     }
     Options options;
@@ -108,7 +109,7 @@ public final class Bench {
 
   /**
    * Commands that parse their own options: {@code scale} ({@link ScaleBench}), {@code failover}
-   * ({@link FailoverBench}) and {@code soak} ({@link SoakBench}).
+   * ({@link FailoverBench}), {@code soak} ({@link SoakBench}) and {@code bounds} ({@link BoundsBench}).
    */
   private static int runOwn(String[] args) {
     int status;
@@ -116,6 +117,7 @@ public final class Bench {
       status = switch (args[0]) {
         case "scale" -> ScaleBench.main(args);
         case "soak" -> SoakBench.main(args);
+        case "bounds" -> BoundsBench.main(args);
         default -> FailoverBench.main(args);
       };
     } catch (Exception e) {
