@@ -16,6 +16,7 @@ record Options(
     Set<String> systems,
     int pgbenchClients,
     int pgbenchSeconds,
+    int pgbenchRate,
     Set<String> phases,
     int sleepers,
     int sleepSeconds,
@@ -38,6 +39,7 @@ record Options(
           "  primitives           durable sleep, send/recv and events: N workflows sleeping at once (heap,",
           "                       threads, connections, wake-up lateness), send->recv and getEvent latency",
           "                       (Tandem vs. DBOS)",
+          "  (scale, failover, soak and bounds take options of their own: tandem-bench.jar soak --help)",
           "",
           "  --database-url URL   JDBC URL of an expendable PostgreSQL database, e.g.",
           "                       jdbc:postgresql://127.0.0.1:5432/tandem_bench?user=postgres",
@@ -52,10 +54,13 @@ record Options(
           "  --latency-runs L     sequential runs timed for p50/p99 latency [500]",
           "  --systems LIST       payments: comma-separated subset of tandem,floor,minimal,baseline,dbos",
           "                       [all] (floor: Tandem's guarantees in hand-written JDBC on its tables;",
-          "                       minimal: the least any schema could write for them);",
+          "                       minimal: the least any schema could write for them, run's read and",
+          "                       recovery's index included);",
           "                       primitives: tandem and/or dbos (the others do not apply)",
           "  --pgbench-clients K  queue: pgbench connections enqueueing at once [8]",
           "  --pgbench-seconds S  queue: how long pgbench enqueues [5]",
+          "  --pgbench-rate R     queue: enqueues per second pgbench aims at, all clients together;",
+          "                       0 = as fast as it can, which saturates a small machine [0]",
           "  --phases LIST        queue: comma-separated subset of latency,tandem,dbos,pgbench [all]",
           "  --sleepers N         primitives: workflows sleeping at once; 0 skips that phase [10000]",
           "  --sleep-seconds S    primitives: how long each of them sleeps [20]",
@@ -91,6 +96,7 @@ record Options(
     Set<String> systems = new LinkedHashSet<>(ALL_SYSTEMS);
     int pgbenchClients = 8;
     int pgbenchSeconds = 5;
+    int pgbenchRate = 0;
     Set<String> phases = new LinkedHashSet<>(ALL_PHASES);
     int sleepers = 10_000;
     int sleepSeconds = 20;
@@ -129,6 +135,7 @@ record Options(
         case "--systems" -> systems = systems(value);
         case "--pgbench-clients" -> pgbenchClients = positiveInt(name, value, 1);
         case "--pgbench-seconds" -> pgbenchSeconds = positiveInt(name, value, 1);
+        case "--pgbench-rate" -> pgbenchRate = positiveInt(name, value, 0);
         case "--phases" -> phases = subset(name, value, ALL_PHASES);
         case "--sleepers" -> sleepers = positiveInt(name, value, 0);
         case "--sleep-seconds" -> sleepSeconds = positiveInt(name, value, 1);
@@ -173,6 +180,7 @@ record Options(
         Set.copyOf(systems),
         pgbenchClients,
         pgbenchSeconds,
+        pgbenchRate,
         Set.copyOf(phases),
         sleepers,
         sleepSeconds,

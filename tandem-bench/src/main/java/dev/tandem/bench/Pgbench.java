@@ -60,6 +60,15 @@ final class Pgbench {
    */
   static Report run(Path pgbench, String jdbcUrl, String script, int clients, int seconds)
       throws IOException, InterruptedException {
+    return run(pgbench, jdbcUrl, script, clients, seconds, 0);
+  }
+
+  /**
+   * The same, aiming at {@code rate} transactions per second across all clients ({@code
+   * --rate}; 0: as fast as it can). Under a rate, latencies include any wait for the schedule.
+   */
+  static Report run(Path pgbench, String jdbcUrl, String script, int clients, int seconds, int rate)
+      throws IOException, InterruptedException {
     Path dir = Files.createTempDirectory("tandem-bench-pgbench");
     Path file = dir.resolve("enqueue.sql");
     try {
@@ -72,6 +81,9 @@ final class Pgbench {
       command.add("--client=" + clients);
       command.add("--jobs=" + Math.max(1, Math.min(clients, Runtime.getRuntime().availableProcessors())));
       command.add("--time=" + seconds);
+      if (rate > 0) {
+        command.add("--rate=" + rate);
+      }
       command.add("--log");
       command.add("--log-prefix=" + dir.resolve("log"));
       ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);

@@ -16,7 +16,7 @@ import java.util.concurrent.CompletableFuture;
  * pgbench phase reads too.
  */
 final class QueueLatency {
-  private static final int LATENCY_WARMUP_RUNS = 100;
+  private static final int LATENCY_WARMUP_RUNS = 2000;
   private static final Duration WAIT = Duration.ofSeconds(30);
 
   private static final String ENQUEUE_ONE =
@@ -25,7 +25,7 @@ final class QueueLatency {
   /** Enqueue-to-start latencies, in nanoseconds, sorted. */
   record Latency(
       Load.Latencies javaStart, Load.Latencies dbStart, Load.Latencies enqueue,
-      Load.Latencies finish) {}
+      Load.Latencies afterReply, Load.Latencies finish) {}
 
   private final Options options;
   private final String url;
@@ -49,7 +49,8 @@ final class QueueLatency {
               Load.Latencies.of(measured[0]),
               dbStartLatency(c, "lat-m-%"),
               Load.Latencies.of(measured[1]),
-              Load.Latencies.of(measured[2]));
+              Load.Latencies.of(measured[2]),
+              Load.Latencies.of(measured[3]));
       System.out.printf(
           "  %d warm-up runs, then %d runs one at a time, each: enqueue (SQL, autocommit),"
               + " wait for its end%n",
@@ -58,16 +59,23 @@ final class QueueLatency {
       System.out.println(
           "  enqueue->start (db started_at - created_at): " + perWorkflow(latency.dbStart()));
       System.out.println("  enqueue statement round trip: " + latency.enqueue());
+      System.out.println(
+          "  enqueue's reply->body start (0 if the body started first): " + latency.afterReply());
       System.out.println("  enqueue->finished (handle.result): " + latency.finish());
       return latency;
     }
   }
 
-  /** Returns {start latencies, enqueue statement times, finish latencies} in nanoseconds. */
+  /**
+   * Returns {start latencies, enqueue statement times, from the enqueue's reply to the body's start,
+   * finish latencies} in nanoseconds. The third splits the first into what the database's commit
+   * costs the enqueuer and what the worker adds after it.
+   */
   private static long[][] timeOneByOne(
       TandemQueue worker, PreparedStatement enqueue, String idPrefix, int runs) throws Exception {
     long[] start = new long[runs];
     long[] statement = new long[runs];
+    long[] afterReply = new long[runs];
     long[] finish = new long[runs];
     for (int k = 0; k < runs; k++) {
       String id = idPrefix + k;
@@ -85,9 +93,10 @@ final class QueueLatency {
       long t2 = System.nanoTime();
       start[k] = bodyStart - t0;
       statement[k] = t1 - t0;
+      afterReply[k] = Math.max(0, bodyStart - t1);
       finish[k] = t2 - t0;
     }
-    return new long[][] {start, statement, finish};
+    return new long[][] {start, statement, afterReply, finish};
   }
 
   private static Load.Latencies dbStartLatency(Connection c, String idPattern) throws SQLException {

@@ -62,14 +62,16 @@ final class QueuePgbench {
             + "SELECT tandem.enqueue_workflow('" + TandemQueue.COUNTED_WORKFLOW + "', to_jsonb(:n::int));\n";
     int clients = options.pgbenchClients();
     int seconds = options.pgbenchSeconds();
+    int rate = options.pgbenchRate();
     Pgbench.Report report;
     long bodyStarts;
     double drainAfter;
     try (TandemQueue worker = new TandemQueue(url, QueueBench.POOL_SIZE, options.concurrency())) {
       System.out.printf(
-          "  %s: %d clients for %d s, each transaction: %s",
-          pgbench, clients, seconds, script.lines().skip(1).findFirst().orElse("") + "\n");
-      report = Pgbench.run(pgbench, url, script, clients, seconds);
+          "  %s: %d clients for %d s, %s, each transaction: %s",
+          pgbench, clients, seconds, rate > 0 ? "aiming at " + rate + "/s" : "as fast as they can",
+          script.lines().skip(1).findFirst().orElse("") + "\n");
+      report = Pgbench.run(pgbench, url, script, clients, seconds, rate);
       long ended = System.nanoTime();
       if (report.exitCode() != 0 || report.processed() < 0) {
         throw new IllegalStateException(
