@@ -1,6 +1,7 @@
 -- SQL of tandem-bench bounds (dev.tandem.bench.BoundsBench), in the format of tandem-core's queries.sql: a block
--- starts at "-- name: x". The "tables" block creates what the scripts write; each other block is a pgbench script
--- (one SQL command a line) that runs the payments workflow of tandem-bench payments once: step quote, transactional
+-- starts at "-- name: x". The "tables" block creates what the scripts write; each other block is a whole pgbench
+-- script (one SQL command a line; whole, so that it also runs by hand with pgbench -f, which is why they repeat
+-- their first lines) that runs the payments workflow of tandem-bench payments once: step quote, transactional
 -- step charge (the application's insert and update), step receipt, whose output is the result. From "bare" to
 -- "floor", each script adds one thing a durable engine needs, in the order docs/performance.md explains.
 -- Ids are random 63-bit numbers: a repeat among a few million is as good as impossible.
