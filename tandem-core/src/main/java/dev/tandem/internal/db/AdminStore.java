@@ -35,10 +35,8 @@ public final class AdminStore {
     public AdminStore(DataSource dataSource) {
         this.dataSource = dataSource;
         this.queries = Queries.load();
-        for (String name : List.of("listWorkflows.newestFirst", "listWorkflows.oldestFirst", "listSteps",
-                "forkWorkflow", "deleteWorkflows", "exportHistories.checkpoints")) {
-            queries.get(name); // fail at start, not mid-run, if the packaged SQL is incomplete
-        }
+        queries.require("listWorkflows.newestFirst", "listWorkflows.oldestFirst", "listSteps",
+                "forkWorkflow", "deleteWorkflows", "exportHistories.checkpoints");
     }
 
     public List<WorkflowInfo> listWorkflows(WorkflowQuery query) throws SQLException {

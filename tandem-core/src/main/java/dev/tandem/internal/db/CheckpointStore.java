@@ -35,10 +35,8 @@ public final class CheckpointStore {
         this.insertCheckpointsAndCommitSql = queries.get("insertTransactionCheckpoints") + ";\nCOMMIT";
         this.insertStartWithCheckpointsSql = queries.get("insertStartWithCheckpoints");
         this.insertStartWithCheckpointsAndCommitSql = insertStartWithCheckpointsSql + ";\nCOMMIT";
-        for (String name : List.of("insertTransactionCheckpoints", "insertStartWithCheckpoints",
-                "loadSteps", "loadStep")) {
-            queries.get(name); // fail at start, not mid-run, if the packaged SQL is incomplete
-        }
+        queries.require("insertTransactionCheckpoints", "insertStartWithCheckpoints",
+                "loadSteps", "loadStep");
     }
 
     /** What one group commit recorded. */

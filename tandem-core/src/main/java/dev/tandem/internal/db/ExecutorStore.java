@@ -24,11 +24,9 @@ public final class ExecutorStore {
     ExecutorStore(Queries queries, DataSource engine) {
         this.queries = queries;
         this.engine = engine;
-        for (String name : List.of("registerExecutor", "registerNames", "heartbeat", "expireExecutor", "claimOrphans",
+        queries.require("registerExecutor", "registerNames", "heartbeat", "expireExecutor", "claimOrphans",
                 "ownedRunning", "reclaimOwned", "forgetDeadExecutors", "failUnknownWorkflows", "unknownWaiting",
-                "expireDeadlines", "strandedCount", "claimOrphansOfSilent")) {
-            queries.get(name); // fail at start, not mid-run, if the packaged SQL is incomplete
-        }
+                "expireDeadlines", "strandedCount", "claimOrphansOfSilent");
     }
 
     /** Registers this process (its host name and pid) as executor {@code executorId}, incarnation {@code incarnation}. */

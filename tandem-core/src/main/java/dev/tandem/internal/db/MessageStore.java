@@ -22,10 +22,8 @@ public final class MessageStore {
     MessageStore(Queries queries, DataSource dataSource) {
         this.queries = queries;
         this.dataSource = dataSource;
-        for (String name : List.of("takeMessage", "sendMessage", "setEvent", "getEvent", "writeStream",
-                "readStream")) {
-            queries.get(name); // fail at start, not mid-run, if the packaged SQL is incomplete
-        }
+        queries.require("takeMessage", "sendMessage", "setEvent", "getEvent", "writeStream",
+                "readStream");
     }
 
     /**

@@ -85,6 +85,13 @@ public final class Queries {
         return s.endsWith(";") ? s.substring(0, s.length() - 1) : s;
     }
 
+    /** Fails now, at start, rather than mid-run, if the packaged SQL lacks any of these queries. */
+    public void require(String... names) {
+        for (String name : names) {
+            get(name);
+        }
+    }
+
     public String get(String name) {
         String sql = byName.get(name);
         if (sql == null) {

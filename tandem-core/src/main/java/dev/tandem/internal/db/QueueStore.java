@@ -26,10 +26,8 @@ public final class QueueStore {
     QueueStore(Queries queries, DataSource engine) {
         this.queries = queries;
         this.engine = engine;
-        for (String name : List.of("enqueueWorkflow", "setTimeout", "upsertQueue", "loadQueues", "claimQueued",
-                "lockQueue", "claimQueuedLimited", "claimQueuedPartitioned", "nextDelayed", "queueSizes")) {
-            queries.get(name); // fail at start, not mid-run, if the packaged SQL is incomplete
-        }
+        queries.require("enqueueWorkflow", "setTimeout", "upsertQueue", "loadQueues", "claimQueued",
+                "lockQueue", "claimQueuedLimited", "claimQueuedPartitioned", "nextDelayed", "queueSizes");
     }
 
     /** Calls {@code tandem.enqueue_workflow} on the caller's connection (its transaction); returns the id. */

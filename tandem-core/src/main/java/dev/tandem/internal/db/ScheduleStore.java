@@ -32,11 +32,9 @@ public final class ScheduleStore {
     public ScheduleStore(DataSource dataSource) {
         this.dataSource = dataSource;
         this.queries = Queries.load();
-        for (String name : List.of("schedules.list", "schedules.get", "schedules.lock", "schedules.now",
+        queries.require("schedules.list", "schedules.get", "schedules.lock", "schedules.now",
                 "schedules.lockDue", "schedules.upsert", "schedules.advance", "schedules.delete",
-                "schedules.queueExists", "schedules.enqueue", "schedules.unstarted")) {
-            queries.get(name); // fail at start, not mid-run, if the packaged SQL is incomplete
-        }
+                "schedules.queueExists", "schedules.enqueue", "schedules.unstarted");
     }
 
     /** One row of {@code tandem.schedules}; {@code catchUp} is {@code SKIP} or {@code BACKFILL}. */

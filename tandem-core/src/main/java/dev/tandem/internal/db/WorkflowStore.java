@@ -5,7 +5,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import javax.sql.DataSource;
@@ -22,10 +21,8 @@ public final class WorkflowStore {
     WorkflowStore(Queries queries, DataSource dataSource) {
         this.queries = queries;
         this.dataSource = dataSource;
-        for (String name : List.of("loadWorkflow", "countAttempt", "cancelWorkflow", "resumeWorkflow",
-                "setWorkflowVersion", "cancelWorkflowTree", "workflowState", "startChild", "existingChild")) {
-            queries.get(name); // fail at start, not mid-run, if the packaged SQL is incomplete
-        }
+        queries.require("loadWorkflow", "countAttempt", "cancelWorkflow", "resumeWorkflow",
+                "setWorkflowVersion", "cancelWorkflowTree", "workflowState", "startChild", "existingChild");
     }
 
     public Optional<WorkflowRow> loadWorkflow(String workflowId) throws SQLException {
